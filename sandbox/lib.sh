@@ -1,0 +1,197 @@
+# Shared by sandbox/up, sandbox/down, sandbox/status and sandbox/build.
+# shellcheck shell=bash
+
+SANDBOX_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# Versions. Changing one changes its cache key, so the next `up` rebuilds it.
+K8S_VERSION=v1.36.3
+KWOK_VERSION=v0.8.0
+METRICS_SERVER_VERSION=v0.8.0
+HELM_VERSION=v3.22.0
+GO_MIN_MINOR=26 # Go 1.26 or newer: what k8s.io/kubernetes v1.36 and kwok v0.8 declare
+
+# Built binaries live outside git, keyed by version, shared by every clone.
+CACHE_DIR=${OSCTUI_SANDBOX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/osctui-sandbox}
+# The running sandbox of this checkout: certificates, data, pids, logs, kubeconfig.
+RUN_DIR=${OSCTUI_SANDBOX_RUN:-$SANDBOX_DIR/.run}
+PID_DIR=$RUN_DIR/pids
+LOG_DIR=$RUN_DIR/logs
+PKI_DIR=$RUN_DIR/pki
+KUBECONFIG_FILE=$RUN_DIR/kubeconfig
+
+# The order processes start in; `down` stops them in reverse.
+COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok metrics-server)
+
+say() { printf 'sandbox: %s\n' "$*" >&2; }
+die() {
+	printf 'sandbox: error: %s\n' "$*" >&2
+	exit 1
+}
+
+# ---------------------------------------------------------------- cache keys
+
+controlplane_key() {
+	# The wrapper module's sources decide what gets built, so they are the key.
+	local sum
+	sum=$(cat "$SANDBOX_DIR"/controlplane/go.mod "$SANDBOX_DIR"/controlplane/go.sum \
+		"$SANDBOX_DIR"/controlplane/*.go | sha256sum | cut -c1-12)
+	printf 'controlplane-%s-%s' "$K8S_VERSION" "$sum"
+}
+controlplane_dir() { printf '%s/%s' "$CACHE_DIR" "$(controlplane_key)"; }
+kwok_dir() { printf '%s/kwok-%s' "$CACHE_DIR" "$KWOK_VERSION"; }
+metrics_server_dir() { printf '%s/metrics-server-%s' "$CACHE_DIR" "$METRICS_SERVER_VERSION"; }
+helm_dir() { printf '%s/helm-%s' "$CACHE_DIR" "$HELM_VERSION"; }
+
+# Paths of the binaries, once built.
+bin_k8s() { printf '%s/osctui-k8s' "$(controlplane_dir)"; }
+bin_kwok() { printf '%s/kwok' "$(kwok_dir)"; }
+bin_metrics_server() { printf '%s/metrics-server' "$(metrics_server_dir)"; }
+bin_helm() { printf '%s/helm' "$(helm_dir)"; }
+
+all_built() {
+	local d
+	for d in "$(controlplane_dir)" "$(kwok_dir)" "$(metrics_server_dir)" "$(helm_dir)"; do
+		[ -f "$d/.complete" ] || return 1
+	done
+}
+
+# -------------------------------------------------------------------- checks
+
+require_go() {
+	command -v go >/dev/null 2>&1 ||
+		die "Go is not installed; building the sandbox needs Go 1.$GO_MIN_MINOR or newer (https://go.dev/doc/install, or your package manager)."
+	local v minor
+	v=$(go env GOVERSION 2>/dev/null) || die "'go env GOVERSION' failed; is Go installed correctly?"
+	# go1.26.8 -> 26 ; devel versions pass.
+	case "$v" in
+	go1.*)
+		minor=${v#go1.}
+		minor=${minor%%.*}
+		minor=${minor%%[!0-9]*}
+		[ "${minor:-0}" -ge "$GO_MIN_MINOR" ] ||
+			die "Go $v is too old; the sandbox needs Go 1.$GO_MIN_MINOR or newer (k8s.io/kubernetes $K8S_VERSION declares go 1.$GO_MIN_MINOR)."
+		;;
+	esac
+}
+
+require_cmd() {
+	command -v "$1" >/dev/null 2>&1 || die "'$1' is needed: $2"
+}
+
+# ---------------------------------------------------------------- processes
+
+pid_file() { printf '%s/%s.pid' "$PID_DIR" "$1"; }
+log_file() { printf '%s/%s.log' "$LOG_DIR" "$1"; }
+
+# pid_of NAME: the pid recorded for NAME if that process is still alive and is
+# the one we started (same start time as recorded), else nothing.
+pid_of() {
+	local f pid start now
+	f=$(pid_file "$1")
+	[ -f "$f" ] || return 1
+	read -r pid start <"$f" || return 1
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+	now=$(proc_start "$pid") || return 1
+	[ "$now" = "$start" ] || return 1
+	printf '%s' "$pid"
+}
+
+# Kernel start time of a process (field 22 of /proc/PID/stat), to tell our
+# process from an unrelated one that reused its pid.
+proc_start() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	# shellcheck disable=SC2086
+	set -- $stat
+	printf '%s' "${20}"
+}
+
+# start NAME CMD...: run in the background in a new session (so a terminal
+# hang-up does not reach it), log to its file, record its pid.
+start() {
+	local name=$1
+	shift
+	local log
+	log=$(log_file "$name")
+	printf '\n===== %s starting %s\n' "$(date -u +%FT%TZ)" "$name" >>"$log"
+	# Close the lock descriptors (8, 9) so a daemon never holds up's lock.
+	setsid "$@" >>"$log" 2>&1 </dev/null 8>&- 9>&- &
+	local pid=$!
+	printf '%s %s\n' "$pid" "$(proc_start "$pid")" >"$(pid_file "$name")"
+}
+
+# stop NAME: TERM, wait up to 10 s, then KILL. Only the pid we recorded.
+stop() {
+	local name=$1 pid i
+	if pid=$(pid_of "$name"); then
+		kill -TERM "$pid" 2>/dev/null || true
+		for ((i = 0; i < 100; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			say "$name (pid $pid) did not stop within 10s of TERM; killing it"
+			kill -KILL "$pid" 2>/dev/null || true
+			# Wait until it is really gone, so its ports are free again.
+			for ((i = 0; i < 50; i++)); do
+				kill -0 "$pid" 2>/dev/null || break
+				sleep 0.1
+			done
+		fi
+		say "stopped $name (pid $pid)"
+	elif [ -f "$(pid_file "$name")" ]; then
+		say "$name was not running (stale pid file removed)"
+	fi
+	rm -f "$(pid_file "$name")"
+}
+
+# died NAME: the process is gone; show why and fail.
+died() {
+	local name=$1
+	say "$name exited during start-up. Last lines of $(log_file "$name"):"
+	tail -n 25 "$(log_file "$name")" >&2
+	die "$name failed to start (full log: $(log_file "$name"))"
+}
+
+# ------------------------------------------------------------------- ports
+
+port_in_use() {
+	# A TCP connect to a free loopback port is refused at once.
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+declare -A PORTS_TAKEN=()
+# free_port: a free loopback port, never one handed out earlier in this run.
+free_port() {
+	local p i
+	for ((i = 0; i < 200; i++)); do
+		p=$((20000 + RANDOM % 30000))
+		[ -n "${PORTS_TAKEN[$p]:-}" ] && continue
+		port_in_use "$p" && continue
+		PORTS_TAKEN[$p]=1
+		printf '%s' "$p"
+		return 0
+	done
+	die "no free TCP port found on 127.0.0.1 after 200 tries"
+}
+
+# ------------------------------------------------------------------ kubectl
+
+# The sandbox's own kubectl (same release as the API server).
+kubectl_bin() { printf '%s/kubectl' "$(controlplane_dir)"; }
+kc() { "$(kubectl_bin)" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
+
+# wait_for SECONDS DESCRIPTION CMD...: retry CMD until it succeeds.
+wait_for() {
+	local secs=$1 what=$2 deadline
+	shift 2
+	deadline=$((SECONDS + secs))
+	until "$@" >/dev/null 2>&1; do
+		if ((SECONDS >= deadline)); then
+			say "timed out after ${secs}s waiting for: $what"
+			return 1
+		fi
+		sleep 0.5
+	done
+}
