@@ -21,6 +21,8 @@ KUBECONFIG_FILE=$RUN_DIR/kubeconfig
 
 # The order processes start in; `down` stops them in reverse.
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok metrics-server)
+# Started by sandbox/samples on top of a running sandbox; stopped first.
+SAMPLE_COMPONENTS=(kafka-operator)
 
 say() { printf 'sandbox: %s\n' "$*" >&2; }
 die() {
