@@ -2,9 +2,10 @@
 //! Kubernetes API server with three KWOK-simulated nodes and metrics-server.
 //!
 //! Without a reachable sandbox each test prints "SKIPPED: ..." and returns;
-//! with `CI=true` it fails instead. See `tests/common/mod.rs`.
+//! with `CI=true` it fails instead. The helpers are in the workspace's
+//! `osctui-testkit` crate (`crates/testkit`).
 
-mod common;
+use osctui_testkit as common;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -179,32 +180,6 @@ fn usage_numbers(usage: &serde_json::Value) -> Result<(f64, f64), String> {
 // ---------------------------------------------------------------------------
 // Tests
 // ---------------------------------------------------------------------------
-
-/// The helpers that the sandbox tests rely on; runs without a sandbox.
-#[test]
-fn helpers_parse_quantities_and_make_unique_names() {
-    assert_eq!(common::parse_quantity("250m"), Some(0.25));
-    assert_eq!(common::parse_quantity("64Mi"), Some(64.0 * 1024.0 * 1024.0));
-    assert_eq!(common::parse_quantity("1500000n"), Some(0.0015));
-    assert_eq!(common::parse_quantity("2"), Some(2.0));
-    assert_eq!(common::parse_quantity("1e3"), Some(1000.0));
-    assert_eq!(common::parse_quantity("lots"), None);
-    assert_eq!(common::parse_quantity("12Qi"), None);
-
-    let a = common::unique_name("osctui-test-Some_Prefix");
-    let b = common::unique_name("osctui-test-Some_Prefix");
-    assert_ne!(a, b, "names must differ between calls");
-    for name in [&a, &b] {
-        assert!(name.len() <= 63, "{name:?} is longer than a DNS label");
-        assert!(
-            name.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
-            "{name:?} is not a DNS label"
-        );
-    }
-    let long = common::unique_name(&"x".repeat(100));
-    assert!(long.len() <= 63, "{long:?} is longer than a DNS label");
-}
 
 #[tokio::test]
 async fn nodes_are_three_ready_loopback_nodes() {

@@ -1,0 +1,330 @@
+//! Shared helpers for integration tests that run against the local sandbox
+//! cluster (`sandbox/up`), used by every crate of the workspace that has
+//! such tests.
+//!
+//! Every sandbox test starts with
+//!
+//! ```ignore
+//! let Some(client) = osctui_testkit::sandbox_client().await else { return; };
+//! ```
+//!
+//! Without a reachable sandbox the test is skipped loudly on a developer's
+//! machine, and fails when `CI=true` (CI must never pass by skipping).
+
+use std::future::Future;
+use std::io::Write as _;
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use futures::FutureExt as _;
+use k8s_openapi::api::core::v1::{Namespace, Pod};
+use kube::api::{Api, DeleteParams, ListParams, ObjectMeta, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+
+/// Environment variable that overrides where the sandbox kubeconfig is.
+pub const KUBECONFIG_ENV: &str = "OSCTUI_SANDBOX_KUBECONFIG";
+
+/// How long to wait for the API server when checking that it is reachable.
+const REACHABILITY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Label put on every namespace the tests create, so leftovers can be found
+/// (`kubectl get ns -l osctui.test/owner=integration-tests`).
+pub const TEST_LABEL: (&str, &str) = ("osctui.test/owner", "integration-tests");
+
+/// Path of the sandbox kubeconfig: `$OSCTUI_SANDBOX_KUBECONFIG`, else
+/// `$OSCTUI_SANDBOX_RUN/kubeconfig` (the sandbox's own override of its state
+/// directory), else `<workspace root>/sandbox/.run/kubeconfig`.
+pub fn sandbox_kubeconfig_path() -> PathBuf {
+    let non_empty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    if let Some(path) = non_empty(KUBECONFIG_ENV) {
+        PathBuf::from(path)
+    } else if let Some(run_dir) = non_empty("OSCTUI_SANDBOX_RUN") {
+        PathBuf::from(run_dir).join("kubeconfig")
+    } else {
+        workspace_root().join("sandbox/.run/kubeconfig")
+    }
+}
+
+/// The root of the workspace this crate is built in (it lives in
+/// `<root>/crates/testkit`).
+pub fn workspace_root() -> PathBuf {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .parent()
+        .and_then(Path::parent)
+        .unwrap_or(manifest_dir)
+        .to_path_buf()
+}
+
+/// True when running in CI, where a missing sandbox is a failure.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
+}
+
+/// A client for the sandbox cluster, or `None` (after a loud message on
+/// stderr) when it is not reachable outside CI. In CI an unreachable sandbox
+/// panics, so the test fails.
+pub async fn sandbox_client() -> Option<Client> {
+    let path = sandbox_kubeconfig_path();
+    match connect(&path).await {
+        Ok(client) => Some(client),
+        Err(reason) => {
+            let message = format!(
+                "sandbox not reachable at {}: {reason}; start it with sandbox/up \
+                 (or point {KUBECONFIG_ENV} at its kubeconfig)",
+                path.display()
+            );
+            if in_ci() {
+                panic!("CI=true and {message}");
+            }
+            // Written to the real stderr, not through eprintln!, which the
+            // test harness captures and hides for passing tests.
+            let test = std::thread::current()
+                .name()
+                .unwrap_or("<unnamed test>")
+                .to_owned();
+            let banner = "*".repeat(72);
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n{banner}\nSKIPPED {test}: {message}\n{banner}"
+            );
+            None
+        }
+    }
+}
+
+/// Builds a client from the kubeconfig at `path` and checks that the API
+/// server answers a version request.
+async fn connect(path: &Path) -> Result<Client, String> {
+    if !path.exists() {
+        return Err("kubeconfig file does not exist".to_owned());
+    }
+    let kubeconfig =
+        Kubeconfig::read_from(path).map_err(|e| format!("cannot read kubeconfig: {e}"))?;
+    let mut config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+        .await
+        .map_err(|e| format!("kubeconfig is not usable: {e}"))?;
+    config.connect_timeout = Some(REACHABILITY_TIMEOUT);
+    let server = config.cluster_url.to_string();
+    let client =
+        Client::try_from(config).map_err(|e| format!("cannot build client for {server}: {e}"))?;
+    match tokio::time::timeout(REACHABILITY_TIMEOUT, client.apiserver_version()).await {
+        Ok(Ok(_version)) => Ok(client),
+        Ok(Err(e)) => Err(format!("API server {server} did not answer /version: {e}")),
+        Err(_) => Err(format!(
+            "API server {server} did not answer /version within {}s",
+            REACHABILITY_TIMEOUT.as_secs()
+        )),
+    }
+}
+
+/// A DNS-1123 label (at most 63 characters) that is unique per call: the
+/// prefix, then the process id, a clock-derived part and a counter.
+pub fn unique_name(prefix: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let clock = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() & 0xff_ffff)
+        .unwrap_or(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let suffix = format!("{:x}-{clock:x}{n}", std::process::id());
+    let prefix: String = prefix
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .take(63 - 1 - suffix.len())
+        .collect();
+    format!("{}-{suffix}", prefix.trim_matches('-'))
+}
+
+/// Creates a throwaway namespace `osctui-test-<prefix>-<unique>`.
+pub async fn create_namespace(client: &Client, prefix: &str) -> String {
+    let name = unique_name(&format!("osctui-test-{prefix}"));
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    let ns = Namespace {
+        metadata: ObjectMeta {
+            name: Some(name.clone()),
+            labels: Some([(TEST_LABEL.0.to_owned(), TEST_LABEL.1.to_owned())].into()),
+            ..ObjectMeta::default()
+        },
+        ..Namespace::default()
+    };
+    match tokio::time::timeout(
+        Duration::from_secs(30),
+        namespaces.create(&PostParams::default(), &ns),
+    )
+    .await
+    {
+        Ok(Ok(_)) => name,
+        Ok(Err(e)) => panic!("could not create test namespace {name}: {e}"),
+        Err(_) => panic!("creating test namespace {name} did not finish within 30s"),
+    }
+}
+
+/// Deletes a test namespace, best effort: its pods are force-deleted first
+/// (simulated nodes have no kubelet to confirm a graceful delete), then the
+/// namespace. Failures are reported on stderr, never panic; nothing waits for
+/// the namespace to be gone.
+pub async fn delete_namespace(client: &Client, name: &str) {
+    let cleanup = async {
+        let pods: Api<Pod> = Api::namespaced(client.clone(), name);
+        if let Err(e) = pods
+            .delete_collection(
+                &DeleteParams::default().grace_period(0),
+                &ListParams::default(),
+            )
+            .await
+        {
+            eprintln!("cleanup: could not delete pods in namespace {name}: {e}");
+        }
+        let namespaces: Api<Namespace> = Api::all(client.clone());
+        if let Err(e) = namespaces.delete(name, &DeleteParams::default()).await {
+            eprintln!("cleanup: could not delete namespace {name}: {e}");
+        }
+    };
+    if tokio::time::timeout(Duration::from_secs(30), cleanup)
+        .await
+        .is_err()
+    {
+        eprintln!("cleanup: deleting namespace {name} did not finish within 30s");
+    }
+}
+
+/// Runs `body` with a clone of `client` and the name of a fresh namespace,
+/// and deletes the namespace afterwards, also when `body` panics (a failed
+/// assertion); the panic is then re-raised.
+pub async fn with_namespace<F, Fut>(client: &Client, prefix: &str, body: F)
+where
+    F: FnOnce(Client, String) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let name = create_namespace(client, prefix).await;
+    let outcome = AssertUnwindSafe(body(client.clone(), name.clone()))
+        .catch_unwind()
+        .await;
+    delete_namespace(client, &name).await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// Retries `attempt` every `interval` until it returns `Ok` or `timeout` has
+/// passed; then panics with `what` and the last error seen. Each attempt is
+/// itself bounded by the time left.
+pub async fn eventually<T, F, Fut>(
+    what: &str,
+    timeout: Duration,
+    interval: Duration,
+    mut attempt: F,
+) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, String>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut tries = 0u32;
+    loop {
+        tries += 1;
+        let left = deadline
+            .saturating_duration_since(tokio::time::Instant::now())
+            .max(Duration::from_secs(1));
+        let last = match tokio::time::timeout(left, attempt()).await {
+            Ok(Ok(value)) => return value,
+            Ok(Err(seen)) => seen,
+            Err(_) => format!("attempt did not finish within {}s", left.as_secs()),
+        };
+        if tokio::time::Instant::now() + interval >= deadline {
+            panic!(
+                "{what}: not seen within {}s ({tries} attempts); last seen: {last}",
+                timeout.as_secs()
+            );
+        }
+        tokio::time::sleep(interval).await;
+    }
+}
+
+/// Parses a Kubernetes quantity ("250m", "12345n", "64Mi", "1.5", "2e3")
+/// into a plain number; `None` if it is not one.
+pub fn parse_quantity(text: &str) -> Option<f64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
+        .unwrap_or(text.len());
+    let (number, suffix) = text.split_at(split);
+    if number.is_empty() {
+        return None;
+    }
+    let factor = match suffix {
+        "" => 1.0,
+        "n" => 1e-9,
+        "u" => 1e-6,
+        "m" => 1e-3,
+        "k" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "T" => 1e12,
+        "P" => 1e15,
+        "E" => 1e18,
+        "Ki" => 1024.0,
+        "Mi" => 1024.0 * 1024.0,
+        "Gi" => 1024.0 * 1024.0 * 1024.0,
+        "Ti" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        "Pi" => 1024.0 * 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        "Ei" => 1024.0 * 1024.0 * 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        exp if exp.starts_with(['e', 'E']) => return text.parse::<f64>().ok(),
+        _ => return None,
+    };
+    let value = number.parse::<f64>().ok()? * factor;
+    value.is_finite().then_some(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The helpers that the sandbox tests rely on; runs without a sandbox.
+    #[test]
+    fn helpers_parse_quantities_and_make_unique_names() {
+        assert_eq!(parse_quantity("250m"), Some(0.25));
+        assert_eq!(parse_quantity("64Mi"), Some(64.0 * 1024.0 * 1024.0));
+        assert_eq!(parse_quantity("1500000n"), Some(0.0015));
+        assert_eq!(parse_quantity("2"), Some(2.0));
+        assert_eq!(parse_quantity("1e3"), Some(1000.0));
+        assert_eq!(parse_quantity("lots"), None);
+        assert_eq!(parse_quantity("12Qi"), None);
+
+        let a = unique_name("osctui-test-Some_Prefix");
+        let b = unique_name("osctui-test-Some_Prefix");
+        assert_ne!(a, b, "names must differ between calls");
+        for name in [&a, &b] {
+            assert!(name.len() <= 63, "{name:?} is longer than a DNS label");
+            assert!(
+                name.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{name:?} is not a DNS label"
+            );
+        }
+        let long = unique_name(&"x".repeat(100));
+        assert!(long.len() <= 63, "{long:?} is longer than a DNS label");
+    }
+
+    #[test]
+    fn workspace_root_is_the_repository_root() {
+        let root = workspace_root();
+        let manifest = std::fs::read_to_string(root.join("Cargo.toml"))
+            .unwrap_or_else(|e| panic!("no Cargo.toml in {}: {e}", root.display()));
+        assert!(
+            manifest.contains("[workspace]"),
+            "{} is not the workspace root",
+            root.display()
+        );
+    }
+}
