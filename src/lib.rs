@@ -1,0 +1,4 @@
+//! osctui as a library: the parts of the console that do not need a terminal,
+//! so that tests and the binary share them.
+
+pub mod domain;
