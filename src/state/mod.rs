@@ -1,0 +1,196 @@
+//! The model: stores, the instance table, filter, and the console state that
+//! `update` changes and the UI only reads.
+
+pub mod filter;
+pub mod rows;
+pub mod table;
+
+use crate::action::View;
+use crate::keymap::{Keymap, Mode};
+use filter::Filter;
+use rows::{InstanceStore, ServiceRow, ServiceStore};
+use table::InstanceTable;
+
+/// Rows of the screen taken by the header, status and input lines; the
+/// rest is the table viewport.
+pub const CHROME_ROWS: u16 = 3;
+
+/// Why the data on screen may be out of date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stale {
+    /// Since when, seconds since the Unix epoch.
+    pub since: i64,
+    /// The connection error.
+    pub error: String,
+}
+
+/// Tab-cycling state of the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompletionCycle {
+    /// Candidates being cycled.
+    pub candidates: Vec<String>,
+    /// Index of the candidate shown.
+    pub index: usize,
+}
+
+/// Everything the console shows; changed only by `update`.
+#[derive(Debug, Clone)]
+pub struct State {
+    /// Instances from the watch.
+    pub instances: InstanceStore,
+    /// Services from the watch.
+    pub services: ServiceStore,
+    /// Filtered, sorted instance view with its selection.
+    pub table: InstanceTable,
+    /// Name of the selected service in the services view.
+    pub selected_service: Option<String>,
+    /// The view shown.
+    pub view: View,
+    /// The keymap layer in force.
+    pub mode: Mode,
+    /// Mode to return to when help closes.
+    pub mode_before_help: Mode,
+    /// Text typed after `/`.
+    pub filter_input: String,
+    /// Text typed after `:`.
+    pub command_input: String,
+    /// Tab cycling in progress, if any.
+    pub completion: Option<CompletionCycle>,
+    /// Namespace watched; None means all.
+    pub namespace: Option<String>,
+    /// Kube context, once known or chosen.
+    pub context: Option<String>,
+    /// Known namespaces, for completion.
+    pub namespaces: Vec<String>,
+    /// Known contexts, for completion.
+    pub contexts: Vec<String>,
+    /// Set while disconnected: the data is kept on screen but marked stale.
+    pub stale: Option<Stale>,
+    /// A message for the status line (e.g. a command error).
+    pub notice: Option<String>,
+    /// Key bindings.
+    pub keymap: Keymap,
+    /// Terminal size (columns, rows).
+    pub size: (u16, u16),
+    /// Something visible changed since the last draw.
+    pub dirty: bool,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        Self::new(Keymap::default())
+    }
+}
+
+impl State {
+    /// A fresh state on the services view.
+    pub fn new(keymap: Keymap) -> Self {
+        let mut state = Self {
+            instances: InstanceStore::new(),
+            services: ServiceStore::new(),
+            table: InstanceTable::new(),
+            selected_service: None,
+            view: View::Services,
+            mode: Mode::Normal,
+            mode_before_help: Mode::Normal,
+            filter_input: String::new(),
+            command_input: String::new(),
+            completion: None,
+            namespace: None,
+            context: None,
+            namespaces: Vec::new(),
+            contexts: Vec::new(),
+            stale: None,
+            notice: None,
+            keymap,
+            size: (80, 24),
+            dirty: true,
+        };
+        // Until the first Resize, page by what fits the assumed size.
+        let height = state.viewport_height();
+        state.table.set_height(height);
+        state
+    }
+
+    /// Returns whether a redraw is due and clears the flag (called by the
+    /// event loop after draining messages).
+    pub fn take_dirty(&mut self) -> bool {
+        std::mem::take(&mut self.dirty)
+    }
+
+    /// The filter currently typed.
+    pub fn filter(&self) -> Filter {
+        Filter::parse(&self.filter_input)
+    }
+
+    /// Services passing the filter, sorted by name. There are few services,
+    /// so their haystacks are built on demand.
+    pub fn visible_services(&self) -> Vec<&ServiceRow> {
+        let filter = self.filter();
+        self.services
+            .rows()
+            .iter()
+            .filter(|s| {
+                let hay = format!("{}\u{1}{}\u{1}{}", s.name, s.display_name, s.provider);
+                filter.matches(&hay.to_lowercase())
+            })
+            .collect()
+    }
+
+    /// Position of the selected service among the visible ones.
+    pub fn service_cursor(&self) -> usize {
+        let visible = self.visible_services();
+        self.selected_service
+            .as_deref()
+            .and_then(|name| visible.iter().position(|s| s.name == name))
+            .unwrap_or(0)
+    }
+
+    /// Re-anchors the service selection after services or the filter
+    /// changed: keeps the same name when visible, else the same position.
+    pub fn fix_service_selection(&mut self, previous_cursor: usize) {
+        let visible = self.visible_services();
+        let keep = self
+            .selected_service
+            .as_deref()
+            .is_some_and(|name| visible.iter().any(|s| s.name == name));
+        if !keep {
+            let at = previous_cursor.min(visible.len().saturating_sub(1));
+            self.selected_service = visible.get(at).map(|s| s.name.clone());
+        }
+    }
+
+    /// Table viewport height for the current terminal size.
+    pub fn viewport_height(&self) -> usize {
+        usize::from(self.size.1.saturating_sub(CHROME_ROWS).max(1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rows::tests::service;
+
+    #[test]
+    fn services_filter_and_selection() {
+        let mut state = State::default();
+        assert!(state.take_dirty());
+        assert!(!state.take_dirty());
+        state
+            .services
+            .replace_all(vec![service("kafka"), service("redis"), service("rabbit")]);
+        state.fix_service_selection(0);
+        assert_eq!(state.selected_service.as_deref(), Some("kafka"));
+        state.selected_service = Some("redis".into());
+        assert_eq!(state.service_cursor(), 2);
+        state.filter_input = "r".into();
+        assert_eq!(state.visible_services().len(), 2);
+        state.filter_input = "kaf".into();
+        state.fix_service_selection(1);
+        assert_eq!(state.selected_service.as_deref(), Some("kafka"));
+        assert_eq!(state.filter(), Filter::parse("kaf"));
+        assert_eq!(state.viewport_height(), 21);
+        state.size = (10, 2);
+        assert_eq!(state.viewport_height(), 1);
+    }
+}
