@@ -53,11 +53,22 @@ async fn main() -> Result<()> {
     run(cli).await
 }
 
-/// Logs go to stderr, filtered by `RUST_LOG` (default: warnings only). The
-/// writer is non-blocking so that logging never stalls the async runtime; the
-/// returned guard flushes it on exit.
-fn init_tracing() -> tracing_appender::non_blocking::WorkerGuard {
-    let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
+/// Diagnostics go to a file, never to the terminal (the console will own the
+/// screen): `osctui.log` in the user's state directory (on Linux
+/// `$XDG_STATE_HOME/osctui`, else `~/.local/state/osctui`), or the file named
+/// by `OSCTUI_LOG`. Filtered by `RUST_LOG` (default: warnings). The writer is
+/// non-blocking so logging never stalls the runtime; the guard flushes it.
+/// If no log file can be opened, logging is off: it is not worth failing for.
+fn init_tracing() -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let path = log_path()?;
+    let dir = path.parent()?;
+    std::fs::create_dir_all(dir).ok()?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .ok()?;
+    let (writer, guard) = tracing_appender::non_blocking(file);
     // kube-client logs request failures at ERROR; those are already part of
     // the error osctui reports, so they are off unless RUST_LOG asks for them.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -67,8 +78,19 @@ fn init_tracing() -> tracing_appender::non_blocking::WorkerGuard {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)
+        .with_ansi(false)
         .try_init();
-    guard
+    Some(guard)
+}
+
+/// Where the diagnostics log goes.
+fn log_path() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("OSCTUI_LOG").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(path));
+    }
+    let dirs = directories::ProjectDirs::from("dev", "osctui", "osctui")?;
+    let dir = dirs.state_dir().unwrap_or_else(|| dirs.data_local_dir());
+    Some(dir.join("osctui.log"))
 }
 
 async fn run(cli: Cli) -> Result<()> {
