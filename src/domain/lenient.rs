@@ -184,6 +184,62 @@ pub(crate) fn kind(value: &Value) -> &'static str {
     }
 }
 
+/// What a config object (MonitorConfig, LogConfig) holds once read: its name
+/// (none when given inline), its items, and the problems found.
+pub(crate) struct ConfigParts<T> {
+    pub(crate) name: Option<String>,
+    pub(crate) items: Vec<T>,
+    pub(crate) problems: Vec<Problem>,
+}
+
+/// Reads a whole config object: `metadata.name` and `spec`, whose contents
+/// `read_spec` reads.
+pub(crate) fn read_config_object<T>(
+    object: &Value,
+    read_spec: impl FnOnce(&mut Reader, &Map<String, Value>) -> Vec<T>,
+) -> ConfigParts<T> {
+    let mut r = Reader::default();
+    let name = object
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    if name.is_none() {
+        r.report("metadata.name", "is missing");
+    }
+    let items = match object.get("spec") {
+        Some(Value::Object(spec)) => read_spec(&mut r, spec),
+        _ => {
+            r.report("spec", "is missing or not an object");
+            Vec::new()
+        }
+    };
+    ConfigParts {
+        name,
+        items,
+        problems: r.problems,
+    }
+}
+
+/// Reads a config's `spec` given inline (in a CSD's capabilityRequirements).
+pub(crate) fn read_config_spec<T>(
+    spec: &Value,
+    read_spec: impl FnOnce(&mut Reader, &Map<String, Value>) -> Vec<T>,
+) -> ConfigParts<T> {
+    let mut r = Reader::default();
+    let items = match spec.as_object() {
+        Some(spec) => read_spec(&mut r, spec),
+        None => {
+            r.report("spec", format!("expected an object, found {}", kind(spec)));
+            Vec::new()
+        }
+    };
+    ConfigParts {
+        name: None,
+        items,
+        problems: r.problems,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value};
 
 use super::Problem;
-use super::lenient::{Reader, join, kind};
+use super::lenient::{ConfigParts, Reader, join, kind, read_config_object, read_config_spec};
 use super::selector::LabelSelector;
 
 /// Most items a MonitorConfig may have.
@@ -61,42 +61,21 @@ pub struct Metric {
 impl MonitorConfig {
     /// Reads a MonitorConfig object (with `metadata` and `spec`).
     pub fn from_object(object: &Value) -> Self {
-        let mut r = Reader::default();
-        let name = object
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        if name.is_none() {
-            r.report("metadata.name", "is missing");
-        }
-        let items = match object.get("spec") {
-            Some(Value::Object(spec)) => read_spec(&mut r, spec, "spec"),
-            _ => {
-                r.report("spec", "is missing or not an object");
-                Vec::new()
-            }
-        };
-        Self {
-            name,
-            items,
-            problems: r.problems,
-        }
+        Self::from_parts(read_config_object(object, |r, spec| {
+            read_spec(r, spec, "spec")
+        }))
     }
 
     /// Reads the `spec` given inline in a CSD's `capabilityRequirements`.
     pub fn from_spec(spec: &Value) -> Self {
-        let mut r = Reader::default();
-        let items = match spec.as_object() {
-            Some(spec) => read_spec(&mut r, spec, "spec"),
-            None => {
-                r.report("spec", format!("expected an object, found {}", kind(spec)));
-                Vec::new()
-            }
-        };
+        Self::from_parts(read_config_spec(spec, |r, spec| read_spec(r, spec, "spec")))
+    }
+
+    fn from_parts(parts: ConfigParts<MonitorConfigItem>) -> Self {
         Self {
-            name: None,
-            items,
-            problems: r.problems,
+            name: parts.name,
+            items: parts.items,
+            problems: parts.problems,
         }
     }
 }
