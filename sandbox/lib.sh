@@ -24,6 +24,12 @@ COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok metr
 # Started by sandbox/samples on top of a running sandbox; stopped first.
 SAMPLE_COMPONENTS=(kafka-operator)
 
+# What each simulated node offers (sandbox/up; bench/seed raises a running
+# older sandbox's nodes to it). Far more than the sample workloads need, so
+# that pods bound directly to the nodes for benchmarks (bench/seed: 10,000
+# and more, 1m CPU each) never leave the scheduler without room for others.
+NODE_CAPACITY='{"cpu": "64", "memory": "256Gi", "pods": "100000", "ephemeral-storage": "200Gi"}'
+
 say() { printf 'sandbox: %s\n' "$*" >&2; }
 die() {
 	printf 'sandbox: error: %s\n' "$*" >&2
@@ -154,6 +160,82 @@ died() {
 	say "$name exited during start-up. Last lines of $(log_file "$name"):"
 	tail -n 25 "$(log_file "$name")" >&2
 	die "$name failed to start (full log: $(log_file "$name"))"
+}
+
+# ------------------------------------------------------------ API server
+
+# start_apiserver: start kube-apiserver on $APISERVER_PORT against the etcd on
+# $ETCD_PORT. The one list of its flags, used by sandbox/up and
+# sandbox/apiserver (which restarts it with exactly the same ones).
+start_apiserver() {
+	start kube-apiserver "$(controlplane_dir)/kube-apiserver" \
+		--etcd-servers="http://127.0.0.1:$ETCD_PORT" \
+		--bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$APISERVER_PORT" \
+		--tls-cert-file="$PKI_DIR/apiserver.crt" --tls-private-key-file="$PKI_DIR/apiserver.key" \
+		--client-ca-file="$PKI_DIR/ca.crt" \
+		--service-account-key-file="$PKI_DIR/sa.pub" \
+		--service-account-signing-key-file="$PKI_DIR/sa.key" \
+		--service-account-issuer=https://kubernetes.default.svc.cluster.local \
+		--service-cluster-ip-range=10.96.0.0/16 \
+		--endpoint-reconciler-type=none \
+		--authorization-mode=RBAC \
+		--allow-privileged=true \
+		--kubelet-client-certificate="$PKI_DIR/apiserver-kubelet-client.crt" \
+		--kubelet-client-key="$PKI_DIR/apiserver-kubelet-client.key" \
+		--kubelet-certificate-authority="$PKI_DIR/ca.crt" \
+		--kubelet-preferred-address-types=InternalIP \
+		--requestheader-client-ca-file="$PKI_DIR/front-proxy-ca.crt" \
+		--requestheader-allowed-names=front-proxy-client \
+		--requestheader-username-headers=X-Remote-User \
+		--requestheader-group-headers=X-Remote-Group \
+		--requestheader-extra-headers-prefix=X-Remote-Extra- \
+		--proxy-client-cert-file="$PKI_DIR/front-proxy-client.crt" \
+		--proxy-client-key-file="$PKI_DIR/front-proxy-client.key" \
+		--profiling=false
+}
+
+# start_controller_manager, start_scheduler: the same for the controllers
+# (port $CONTROLLER_MANAGER_PORT) and the scheduler ($SCHEDULER_PORT).
+start_controller_manager() {
+	start kube-controller-manager "$(controlplane_dir)/kube-controller-manager" \
+		--kubeconfig="$RUN_DIR/controller-manager.kubeconfig" \
+		--authentication-kubeconfig="$RUN_DIR/controller-manager.kubeconfig" \
+		--authorization-kubeconfig="$RUN_DIR/controller-manager.kubeconfig" \
+		--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics \
+		--bind-address=127.0.0.1 --secure-port="$CONTROLLER_MANAGER_PORT" \
+		--leader-elect=false \
+		--use-service-account-credentials=true \
+		--enable-hostpath-provisioner=true \
+		--service-account-private-key-file="$PKI_DIR/sa.key" \
+		--root-ca-file="$PKI_DIR/ca.crt" \
+		--cluster-signing-cert-file="$PKI_DIR/ca.crt" --cluster-signing-key-file="$PKI_DIR/ca.key" \
+		--node-monitor-grace-period=60s \
+		--kube-api-qps=2000 --kube-api-burst=4000
+}
+
+# kube-scheduler exits on purpose when its cache turns out inconsistent, which
+# a crash of the API server in the middle of a binding can cause (a kubelet
+# would restart it); sandbox/respawn restarts it the same way.
+start_scheduler() {
+	start kube-scheduler "$SANDBOX_DIR/respawn" "$(controlplane_dir)/kube-scheduler" \
+		--kubeconfig="$RUN_DIR/scheduler.kubeconfig" \
+		--authentication-kubeconfig="$RUN_DIR/scheduler.kubeconfig" \
+		--authorization-kubeconfig="$RUN_DIR/scheduler.kubeconfig" \
+		--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics \
+		--bind-address=127.0.0.1 --secure-port="$SCHEDULER_PORT" \
+		--leader-elect=false \
+		--kube-api-qps=2000 --kube-api-burst=4000
+}
+
+# wait_apiserver_ready SECONDS: until /readyz answers ok; fails at once if the
+# process dies (showing its log), or after SECONDS.
+wait_apiserver_ready() {
+	local deadline=$((SECONDS + $1))
+	until kc get --raw=/readyz >/dev/null 2>&1; do
+		pid_of kube-apiserver >/dev/null || died kube-apiserver
+		((SECONDS < deadline)) || die "kube-apiserver not ready after $1s (log: $(log_file kube-apiserver))"
+		sleep 0.3
+	done
 }
 
 # ------------------------------------------------------------------- ports
