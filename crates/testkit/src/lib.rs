@@ -11,6 +11,8 @@
 //! Without a reachable sandbox the test is skipped loudly on a developer's
 //! machine, and fails when `CI=true` (CI must never pass by skipping).
 
+pub mod pty;
+
 use std::future::Future;
 use std::io::Write as _;
 use std::panic::AssertUnwindSafe;
