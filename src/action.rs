@@ -3,6 +3,7 @@
 //! through the keymap, so bindings can change without touching `update`.
 
 use crate::keymap::KeyPress;
+use crate::state::detail::InstanceDetail;
 use crate::state::rows::{InstanceRow, ServiceRow};
 use crate::state::table::SortColumn;
 
@@ -13,6 +14,8 @@ pub enum View {
     Services,
     /// Service instances.
     Instances,
+    /// One instance in detail.
+    Detail,
 }
 
 /// What the user intends.
@@ -54,6 +57,18 @@ pub enum Action {
     DeleteBack,
     /// Complete the command line (Tab cycles).
     Complete,
+    /// Detail: next tab.
+    NextTab,
+    /// Detail: previous tab.
+    PrevTab,
+    /// Detail: show or mask secrets and passwords.
+    Reveal,
+    /// Detail (Helm): user-supplied or computed values.
+    ToggleComputedValues,
+    /// Open the namespace picker.
+    PickNamespace,
+    /// Open the context picker.
+    PickContext,
 }
 
 impl Action {
@@ -78,6 +93,12 @@ impl Action {
             Action::Cancel,
             Action::DeleteBack,
             Action::Complete,
+            Action::NextTab,
+            Action::PrevTab,
+            Action::Reveal,
+            Action::ToggleComputedValues,
+            Action::PickNamespace,
+            Action::PickContext,
         ];
         all.extend(SortColumn::ALL.iter().map(|c| Action::ToggleSort(*c)));
         all
@@ -101,10 +122,17 @@ impl Action {
             Action::Quit => "quit".into(),
             Action::SwitchView(View::Services) => "view-services".into(),
             Action::SwitchView(View::Instances) => "view-instances".into(),
+            Action::SwitchView(View::Detail) => "view-detail".into(),
             Action::Submit => "submit".into(),
             Action::Cancel => "cancel".into(),
             Action::DeleteBack => "delete-back".into(),
             Action::Complete => "complete".into(),
+            Action::NextTab => "next-tab".into(),
+            Action::PrevTab => "previous-tab".into(),
+            Action::Reveal => "reveal".into(),
+            Action::ToggleComputedValues => "computed-values".into(),
+            Action::PickNamespace => "pick-namespace".into(),
+            Action::PickContext => "pick-context".into(),
         }
     }
 
@@ -131,10 +159,17 @@ impl Action {
             Action::Quit => "quit".into(),
             Action::SwitchView(View::Services) => "show services".into(),
             Action::SwitchView(View::Instances) => "show instances".into(),
+            Action::SwitchView(View::Detail) => "show detail".into(),
             Action::Submit => "accept".into(),
             Action::Cancel => "cancel".into(),
             Action::DeleteBack => "delete character".into(),
             Action::Complete => "complete (repeat to cycle)".into(),
+            Action::NextTab => "next tab".into(),
+            Action::PrevTab => "previous tab".into(),
+            Action::Reveal => "show/mask secrets".into(),
+            Action::ToggleComputedValues => "user/computed values (Helm)".into(),
+            Action::PickNamespace => "choose namespace".into(),
+            Action::PickContext => "choose context".into(),
         }
     }
 }
@@ -151,6 +186,33 @@ pub enum Connection {
         /// The error, in words.
         error: String,
     },
+}
+
+/// A mouse gesture, in screen cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MouseInput {
+    /// Left button pressed at (column, row).
+    Click {
+        /// Column.
+        column: u16,
+        /// Row.
+        row: u16,
+    },
+    /// Wheel up.
+    ScrollUp,
+    /// Wheel down.
+    ScrollDown,
+}
+
+/// What the cluster layer knows about where it is connected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterInfo {
+    /// Kube context in use (None: in-cluster or a kubeconfig without one).
+    pub context: Option<String>,
+    /// API server URL.
+    pub server: String,
+    /// User name of the context, when known.
+    pub user: Option<String>,
 }
 
 /// What happened: input, or news from the cluster.
@@ -179,6 +241,25 @@ pub enum Msg {
     ContextsListed(Vec<String>),
     /// The connection changed.
     Connection(Connection),
+    /// A mouse gesture.
+    Mouse(MouseInput),
+    /// The clock moved on (seconds since the Unix epoch): ages and spinners.
+    Tick(i64),
+    /// Every watch has delivered its first complete list.
+    Synced,
+    /// Which cluster the console is connected to.
+    Cluster(ClusterInfo),
+    /// A new snapshot of the instance shown in detail.
+    DetailUpdated(Box<InstanceDetail>),
+    /// The detail of this instance (uid) could not be loaded.
+    DetailFailed {
+        /// Instance uid.
+        uid: String,
+        /// Why, in words.
+        error: String,
+    },
+    /// Something to tell the user on the status line.
+    Notice(String),
 }
 
 #[cfg(test)]

@@ -13,6 +13,10 @@ pub enum CommandLine {
     Namespace(Option<String>),
     /// `:ctx NAME`: switch kube context.
     Context(String),
+    /// `:ns` alone: open the namespace picker.
+    PickNamespace,
+    /// `:ctx` alone: open the context picker.
+    PickContext,
     /// `:q` / `:quit`.
     Quit,
     /// `:help`.
@@ -26,13 +30,6 @@ pub enum CommandError {
     Empty,
     /// The first word is not a command.
     Unknown(String),
-    /// The command needs an argument.
-    MissingArgument {
-        /// The command.
-        command: &'static str,
-        /// What is missing.
-        what: &'static str,
-    },
     /// The command got more arguments than it takes.
     TooManyArguments(&'static str),
 }
@@ -46,9 +43,6 @@ impl fmt::Display for CommandError {
                 "unknown command ':{word}'; known: {}",
                 COMMANDS.join(", ")
             ),
-            CommandError::MissingArgument { command, what } => {
-                write!(f, ":{command} needs {what}")
-            }
             CommandError::TooManyArguments(command) => {
                 write!(f, ":{command} takes at most one argument")
             }
@@ -84,22 +78,12 @@ pub fn parse(input: &str) -> Result<CommandLine, CommandError> {
         "svc" | "services" => ("svc", CommandLine::Services),
         "inst" | "instances" => ("inst", CommandLine::Instances(arg.clone())),
         "ns" => match arg.as_deref() {
-            None => {
-                return Err(CommandError::MissingArgument {
-                    command: "ns",
-                    what: "a namespace name or 'all'",
-                });
-            }
+            None => ("ns", CommandLine::PickNamespace),
             Some("all") => ("ns", CommandLine::Namespace(None)),
             Some(name) => ("ns", CommandLine::Namespace(Some(name.to_string()))),
         },
         "ctx" => match arg.as_deref() {
-            None => {
-                return Err(CommandError::MissingArgument {
-                    command: "ctx",
-                    what: "a context name",
-                });
-            }
+            None => ("ctx", CommandLine::PickContext),
             Some(name) => ("ctx", CommandLine::Context(name.to_string())),
         },
         "q" | "quit" => ("q", CommandLine::Quit),
@@ -217,9 +201,8 @@ mod tests {
             .unwrap_or_default();
         assert!(unknown.contains("unknown command ':pods'"), "{unknown}");
         assert!(unknown.contains("svc"));
-        let missing = parse("ns").err().map(|e| e.to_string()).unwrap_or_default();
-        assert_eq!(missing, ":ns needs a namespace name or 'all'");
-        assert!(parse("ctx").is_err());
+        assert_eq!(parse("ns"), Ok(CommandLine::PickNamespace));
+        assert_eq!(parse("ctx"), Ok(CommandLine::PickContext));
         assert_eq!(parse("q now"), Err(CommandError::TooManyArguments("q")));
         assert_eq!(parse("ns a b"), Err(CommandError::TooManyArguments("ns")));
         assert!(CommandError::Empty.to_string().contains(":help"));

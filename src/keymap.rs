@@ -196,15 +196,21 @@ pub enum Mode {
     CommandInput,
     /// Reading help.
     Help,
+    /// On an instance's detail screen.
+    Detail,
+    /// Choosing in a pop-up list (namespace, context).
+    Picker,
 }
 
 impl Mode {
     /// Every mode.
-    pub const ALL: [Mode; 4] = [
+    pub const ALL: [Mode; 6] = [
         Mode::Normal,
         Mode::FilterInput,
         Mode::CommandInput,
         Mode::Help,
+        Mode::Detail,
+        Mode::Picker,
     ];
 
     /// Name in keymap files.
@@ -214,6 +220,8 @@ impl Mode {
             Mode::FilterInput => "filter",
             Mode::CommandInput => "command",
             Mode::Help => "help",
+            Mode::Detail => "detail",
+            Mode::Picker => "picker",
         }
     }
 }
@@ -274,8 +282,30 @@ impl Default for Keymap {
         bind(Normal, &["R"], Action::ToggleSort(SortColumn::Ready));
         bind(Normal, &["A"], Action::ToggleSort(SortColumn::Age));
         bind(Normal, &["E"], Action::ToggleSort(SortColumn::LatestEvent));
+        bind(Normal, &["n"], Action::PickNamespace);
+        bind(Normal, &["c"], Action::PickContext);
         bind(Normal, &["?"], Action::Help);
         bind(Normal, &["q", "ctrl+c"], Action::Quit);
+        bind(Detail, &["Tab", "l", "Right"], Action::NextTab);
+        bind(Detail, &["shift+Tab", "h", "Left"], Action::PrevTab);
+        bind(Detail, &["j", "Down"], Action::MoveDown);
+        bind(Detail, &["k", "Up"], Action::MoveUp);
+        bind(Detail, &["ctrl+d", "PageDown", "Space"], Action::PageDown);
+        bind(Detail, &["ctrl+u", "PageUp"], Action::PageUp);
+        bind(Detail, &["g", "Home"], Action::Top);
+        bind(Detail, &["G", "End"], Action::Bottom);
+        bind(Detail, &["x"], Action::Reveal);
+        bind(Detail, &["v"], Action::ToggleComputedValues);
+        bind(Detail, &["Esc", "Backspace"], Action::Back);
+        bind(Detail, &[":"], Action::StartCommand);
+        bind(Detail, &["?"], Action::Help);
+        bind(Detail, &["q", "ctrl+c"], Action::Quit);
+        bind(Picker, &["Down", "ctrl+n"], Action::MoveDown);
+        bind(Picker, &["Up", "ctrl+p"], Action::MoveUp);
+        bind(Picker, &["Enter"], Action::Submit);
+        bind(Picker, &["Esc"], Action::Cancel);
+        bind(Picker, &["Backspace"], Action::DeleteBack);
+        bind(Picker, &["ctrl+c"], Action::Quit);
         for mode in [FilterInput, CommandInput] {
             bind(mode, &["Enter"], Action::Submit);
             bind(mode, &["Esc"], Action::Cancel);
@@ -346,7 +376,7 @@ impl Keymap {
         for (mode_name, actions) in modes {
             let Some(mode) = Mode::ALL.iter().copied().find(|m| m.name() == mode_name) else {
                 problems.push(format!(
-                    "{mode_name}: unknown mode (expected normal, filter, command or help)"
+                    "{mode_name}: unknown mode (expected normal, filter, command, help, detail or picker)"
                 ));
                 continue;
             };
@@ -455,7 +485,28 @@ mod tests {
         );
         assert_eq!(map.action(Mode::Help, key("q")), Some(Action::Help));
         let names: Vec<&str> = Mode::ALL.iter().map(|m| m.name()).collect();
-        assert_eq!(names, ["normal", "filter", "command", "help"]);
+        assert_eq!(
+            names,
+            ["normal", "filter", "command", "help", "detail", "picker"]
+        );
+        assert_eq!(
+            map.action(Mode::Detail, key("shift+Tab")),
+            Some(Action::PrevTab)
+        );
+        assert_eq!(map.action(Mode::Detail, key("x")), Some(Action::Reveal));
+        assert_eq!(map.action(Mode::Picker, key("Enter")), Some(Action::Submit));
+        assert_eq!(
+            map.action(Mode::Normal, key("n")),
+            Some(Action::PickNamespace)
+        );
+        // Every mode has a way out.
+        for mode in Mode::ALL {
+            assert!(
+                map.action(mode, key("ctrl+c")).is_some(),
+                "{} has no ctrl+c",
+                mode.name()
+            );
+        }
     }
 
     #[test]

@@ -1,47 +1,65 @@
 //! osctui: a terminal console for operating service instances on Kubernetes.
 //!
-//! This is the first, minimal entry point: it connects to a cluster (honouring
-//! `--kubeconfig`, `--context` and `--namespace`) and prints the API server
-//! version and the node count. The interactive terminal UI comes later.
+//! CLI -> error hooks -> logging -> user config -> theme -> terminal ->
+//! event loop -> terminal restored.
 
+use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
-use color_eyre::eyre::{Context as _, Result, eyre};
-use color_eyre::{Section as _, SectionExt as _};
-use k8s_openapi::api::core::v1::Node;
-use kube::api::{Api, ListParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::{Client, Config};
+use color_eyre::eyre::{Result, bail};
 
-/// What to tell a user whose cluster cannot be reached.
-const SANDBOX_HINT: &str = "for a local test cluster, run `sandbox/up` from the repository root, \
-then `export KUBECONFIG=$PWD/sandbox/.run/kubeconfig` (or pass --kubeconfig)";
+use osctui::cluster::ClusterOptions;
+use osctui::state::State;
 
-/// Terminal console for operating service instances on Kubernetes.
+/// Terminal console for operating OSC service instances on Kubernetes.
 ///
-/// For now osctui only checks the connection: it prints the API server
-/// version and the number of nodes. The interactive terminal UI is not
-/// implemented yet.
+/// Lists services (CustomServiceDefinitions and Helm charts) and their
+/// instances, live from the cluster, with each instance's status, spec,
+/// owned resources, events and dependencies.
 #[derive(Debug, Parser)]
 #[command(version, about, long_about)]
 struct Cli {
-    /// Path of the kubeconfig file to use (default: $KUBECONFIG, then ~/.kube/config,
-    /// then the in-cluster service account).
+    /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the
+    /// in-cluster service account).
     #[arg(long, value_name = "FILE")]
     kubeconfig: Option<PathBuf>,
 
-    /// Kubeconfig context to use (default: the file's current-context).
+    /// Kubeconfig context (default: the file's current-context).
     #[arg(long, value_name = "NAME")]
     context: Option<String>,
 
-    /// Namespace to operate in (default: the context's namespace, else "default").
-    #[arg(short = 'n', long, value_name = "NAME")]
+    /// Watch one namespace (default: all namespaces, or `namespace` in
+    /// config.yaml).
+    #[arg(
+        short = 'n',
+        long,
+        value_name = "NAME",
+        conflicts_with = "all_namespaces"
+    )]
     namespace: Option<String>,
 
-    /// Seconds to wait for the API server before giving up.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    /// Watch all namespaces, whatever config.yaml says.
+    #[arg(short = 'A', long)]
+    all_namespaces: bool,
+
+    /// Never send a request that writes.
+    #[arg(long)]
+    readonly: bool,
+
+    /// Colour theme: default, light, high-contrast, monochrome, or a file
+    /// name (without .yaml) in the config directory's themes/ folder.
+    #[arg(long, value_name = "NAME")]
+    theme: Option<String>,
+
+    /// A `:` command to run at start, e.g. `inst`, `inst kafka`, `svc`.
+    #[arg(short = 'c', long, value_name = "COMMAND")]
+    command: Option<String>,
+
+    /// Seconds to wait for the API server on each attempt.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=600))]
     timeout: u64,
 }
 
@@ -50,10 +68,77 @@ async fn main() -> Result<()> {
     color_eyre::install()?;
     let _log_guard = init_tracing();
     let cli = Cli::parse();
-    run(cli).await
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        bail!("osctui is interactive: run it in a terminal (stdin and stdout must be a TTY)");
+    }
+
+    let config = osctui::config::load(osctui::config::config_dir().as_deref());
+    for problem in &config.problems {
+        tracing::warn!(%problem, "config");
+    }
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let requested = cli.theme.clone().or_else(|| config.settings.theme.clone());
+    let theme_dir = config.theme_dir();
+    let (theme, theme_warnings) =
+        osctui::theme::resolve(requested.as_deref(), theme_dir.as_deref(), no_color);
+
+    let namespace = if cli.all_namespaces {
+        None
+    } else {
+        cli.namespace.clone().or(config.settings.namespace.clone())
+    };
+
+    let mut state = State::new(config.keymap.clone());
+    state.readonly = cli.readonly || config.settings.readonly;
+    state.namespace = namespace.clone();
+    state.context = cli.context.clone();
+    let problems: Vec<String> = config
+        .problems
+        .iter()
+        .chain(&theme_warnings)
+        .cloned()
+        .collect();
+    if !problems.is_empty() {
+        // The status line shows the first problem; all of them are logged.
+        state.notice = Some(format!(
+            "{} (defaults used{})",
+            problems[0],
+            if problems.len() > 1 {
+                format!("; {} more in the log", problems.len() - 1)
+            } else {
+                String::new()
+            }
+        ));
+    }
+
+    if let Some(line) = &cli.command {
+        // Only view commands make sense before the watches start; a
+        // namespace or context change is already covered by the flags.
+        match osctui::command::parse(line) {
+            Ok(
+                osctui::command::CommandLine::Services | osctui::command::CommandLine::Instances(_),
+            ) => {
+                let _ = osctui::update::run_command_line(&mut state, line);
+            }
+            Ok(_) => bail!(
+                "--command takes a view command (svc, inst [SERVICE]); use -n and --context for the rest"
+            ),
+            Err(err) => bail!("--command {line:?}: {err}"),
+        }
+    }
+
+    let options = ClusterOptions {
+        kubeconfig: cli.kubeconfig.clone(),
+        context: cli.context.clone(),
+        namespace,
+        timeout: Duration::from_secs(cli.timeout),
+    };
+    let exit = osctui::app::run(state, theme, options).await?;
+    tracing::info!(?exit, "osctui stopped");
+    Ok(())
 }
 
-/// Diagnostics go to a file, never to the terminal (the console will own the
+/// Diagnostics go to a file, never to the terminal (the console owns the
 /// screen): `osctui.log` in the user's state directory (on Linux
 /// `$XDG_STATE_HOME/osctui`, else `~/.local/state/osctui`), or the file named
 /// by `OSCTUI_LOG`. Filtered by `RUST_LOG` (default: warnings). The writer is
@@ -69,8 +154,8 @@ fn init_tracing() -> Option<tracing_appender::non_blocking::WorkerGuard> {
         .open(&path)
         .ok()?;
     let (writer, guard) = tracing_appender::non_blocking(file);
-    // kube-client logs request failures at ERROR; those are already part of
-    // the error osctui reports, so they are off unless RUST_LOG asks for them.
+    // kube-client logs request failures at ERROR; the console shows them as
+    // a banner already, so they are off unless RUST_LOG asks for them.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,kube_client=off"));
     // A second subscriber can only be set if something else already set one;
@@ -91,113 +176,4 @@ fn log_path() -> Option<PathBuf> {
     let dirs = directories::ProjectDirs::from("dev", "osctui", "osctui")?;
     let dir = dirs.state_dir().unwrap_or_else(|| dirs.data_local_dir());
     Some(dir.join("osctui.log"))
-}
-
-async fn run(cli: Cli) -> Result<()> {
-    let timeout = Duration::from_secs(cli.timeout);
-    let config = load_config(&cli).await?;
-    let server = config.cluster_url.to_string();
-    let namespace = config.default_namespace.clone();
-    tracing::debug!(%server, %namespace, "connecting");
-
-    let client = Client::try_from(config)
-        .wrap_err_with(|| format!("could not build a Kubernetes client for {server}"))?;
-
-    let version = match tokio::time::timeout(timeout, client.apiserver_version()).await {
-        Err(_elapsed) => {
-            return Err(eyre!(
-                "cluster unreachable: the API server at {server} did not answer within {}s",
-                cli.timeout
-            )
-            .suggestion(SANDBOX_HINT));
-        }
-        Ok(Err(kube::Error::Api(status))) => {
-            return Err(eyre!(
-                "the API server at {server} refused the version request: {} ({})",
-                status.message,
-                status.reason
-            )
-            .suggestion("check the credentials of the kubeconfig context"));
-        }
-        Ok(Err(err @ kube::Error::SerdeError(_))) => {
-            return Err(color_eyre::Report::new(err).wrap_err(format!(
-                "the server at {server} answered, but not like a Kubernetes API server"
-            )));
-        }
-        Ok(Err(err)) => {
-            return Err(color_eyre::Report::new(err)
-                .wrap_err(format!(
-                    "cluster unreachable: cannot reach the API server at {server}"
-                ))
-                .suggestion(SANDBOX_HINT));
-        }
-        Ok(Ok(version)) => version,
-    };
-
-    let nodes: Api<Node> = Api::all(client);
-    let node_count =
-        match tokio::time::timeout(timeout, nodes.list_metadata(&ListParams::default())).await {
-            Err(_elapsed) => {
-                return Err(eyre!(
-                    "the API server at {server} did not list nodes within {}s",
-                    cli.timeout
-                ));
-            }
-            Ok(Err(err)) => {
-                return Err(color_eyre::Report::new(err)
-                    .wrap_err(format!("could not list nodes on {server}")));
-            }
-            Ok(Ok(list)) => list.items.len(),
-        };
-
-    println!("server:     {server}");
-    println!(
-        "version:    {} (v{}.{}, {})",
-        version.git_version, version.major, version.minor, version.platform
-    );
-    println!("namespace:  {namespace}");
-    println!("nodes:      {node_count}");
-    Ok(())
-}
-
-/// Builds the client configuration from the command line.
-async fn load_config(cli: &Cli) -> Result<Config> {
-    let options = KubeConfigOptions {
-        context: cli.context.clone(),
-        ..KubeConfigOptions::default()
-    };
-
-    let mut config = match (&cli.kubeconfig, &cli.context) {
-        (Some(path), _) => {
-            let kubeconfig = Kubeconfig::read_from(path)
-                .wrap_err_with(|| format!("could not read kubeconfig {}", path.display()))
-                .suggestion(SANDBOX_HINT)?;
-            Config::from_custom_kubeconfig(kubeconfig, &options)
-                .await
-                .wrap_err_with(|| format!("kubeconfig {} is not usable", path.display()))
-                .with_section(|| {
-                    cli.context
-                        .clone()
-                        .unwrap_or_else(|| "(current-context)".to_owned())
-                        .header("Context:")
-                })?
-        }
-        (None, Some(context)) => Config::from_kubeconfig(&options)
-            .await
-            .wrap_err_with(|| {
-                format!("could not load context {context:?} from $KUBECONFIG or ~/.kube/config")
-            })
-            .suggestion(SANDBOX_HINT)?,
-        (None, None) => Config::infer()
-            .await
-            .wrap_err("no Kubernetes configuration found ($KUBECONFIG, ~/.kube/config, in-cluster)")
-            .suggestion(SANDBOX_HINT)?,
-    };
-
-    let timeout = Duration::from_secs(cli.timeout);
-    config.connect_timeout = Some(timeout);
-    if let Some(namespace) = &cli.namespace {
-        config.default_namespace = namespace.clone();
-    }
-    Ok(config)
 }

@@ -6,12 +6,14 @@
 
 pub mod csd;
 pub mod descriptors;
+pub mod health;
 pub mod helm;
 pub mod logconfig;
 pub mod monitor;
 pub mod path;
 pub mod schema;
 pub mod selector;
+pub mod text;
 pub mod version;
 
 mod lenient;

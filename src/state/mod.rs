@@ -1,19 +1,44 @@
 //! The model: stores, the instance table, filter, and the console state that
 //! `update` changes and the UI only reads.
 
+pub mod age;
+pub mod detail;
 pub mod filter;
+pub mod picker;
 pub mod rows;
 pub mod table;
 
-use crate::action::View;
+use crate::action::{ClusterInfo, View};
 use crate::keymap::{Keymap, Mode};
+use detail::DetailState;
 use filter::Filter;
+use picker::Picker;
 use rows::{InstanceStore, ServiceRow, ServiceStore};
 use table::InstanceTable;
 
-/// Rows of the screen taken by the header, status and input lines; the
-/// rest is the table viewport.
-pub const CHROME_ROWS: u16 = 3;
+/// Where things are on screen. The UI draws by it and `update` maps mouse
+/// clicks by it, so both agree on which row is where.
+///
+/// ```text
+/// row 0            top bar: context, namespace, connection, readonly
+/// row 1 (if stale) banner: disconnected since..., data is stale
+/// next row         table column headings, or the detail's tabs
+/// body_top..       table rows / tab body (body_height rows)
+/// last row         filter or command line, notice, or key hints
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScreenLayout {
+    /// Whether the stale banner is shown.
+    pub banner: bool,
+    /// Row of the column headings or tabs.
+    pub heading_row: u16,
+    /// First row of the body.
+    pub body_top: u16,
+    /// Rows of the body (at least 1).
+    pub body_height: u16,
+    /// The bottom line.
+    pub bottom_row: u16,
+}
 
 /// Why the data on screen may be out of date.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,6 +97,19 @@ pub struct State {
     pub keymap: Keymap,
     /// Terminal size (columns, rows).
     pub size: (u16, u16),
+    /// The instance shown on the detail view.
+    pub detail: Option<DetailState>,
+    /// An open namespace or context picker.
+    pub picker: Option<Picker>,
+    /// No write is ever sent; shown in the top bar.
+    pub readonly: bool,
+    /// Where the console is connected, once known.
+    pub cluster: Option<ClusterInfo>,
+    /// Every watch has delivered its first list; until then "loading".
+    pub synced: bool,
+    /// The clock, seconds since the Unix epoch (ages are computed from it,
+    /// so a frame is a pure function of the state).
+    pub now: i64,
     /// Something visible changed since the last draw.
     pub dirty: bool,
 }
@@ -104,6 +142,12 @@ impl State {
             notice: None,
             keymap,
             size: (80, 24),
+            detail: None,
+            picker: None,
+            readonly: false,
+            cluster: None,
+            synced: false,
+            now: 0,
             dirty: true,
         };
         // Until the first Resize, page by what fits the assumed size.
@@ -160,9 +204,55 @@ impl State {
         }
     }
 
+    /// Seconds until something drawn would look different only because time
+    /// passed (an age label ticks over, the loading spinner turns): the event
+    /// loop sleeps that long, and not at all when nothing depends on time.
+    pub fn next_time_change(&self) -> Option<i64> {
+        if !self.synced {
+            return Some(1);
+        }
+        let now = self.now;
+        let soonest =
+            |times: &mut dyn Iterator<Item = i64>| times.map(|t| age::next_change(now, t)).min();
+        match self.view {
+            View::Services => None,
+            View::Instances => soonest(&mut self.table.page(&self.instances).map(|r| r.created)),
+            View::Detail => {
+                let data = self.detail.as_ref()?.data.as_ref()?;
+                let mut times = data
+                    .events
+                    .iter()
+                    .map(|e| e.time)
+                    .chain(data.conditions.iter().filter_map(|c| c.last_transition))
+                    .chain(
+                        data.helm
+                            .iter()
+                            .flat_map(|h| h.history.iter().filter_map(|r| r.updated)),
+                    );
+                soonest(&mut times)
+            }
+        }
+    }
+
+    /// Where things go on the screen for its current size.
+    pub fn layout(&self) -> ScreenLayout {
+        let height = self.size.1.max(1);
+        let banner = self.stale.is_some();
+        let heading_row = 1 + u16::from(banner);
+        let body_top = heading_row + 1;
+        let bottom_row = height.saturating_sub(1);
+        ScreenLayout {
+            banner,
+            heading_row,
+            body_top,
+            body_height: bottom_row.saturating_sub(body_top).max(1),
+            bottom_row,
+        }
+    }
+
     /// Table viewport height for the current terminal size.
     pub fn viewport_height(&self) -> usize {
-        usize::from(self.size.1.saturating_sub(CHROME_ROWS).max(1))
+        usize::from(self.layout().body_height)
     }
 }
 
@@ -190,6 +280,12 @@ mod tests {
         assert_eq!(state.selected_service.as_deref(), Some("kafka"));
         assert_eq!(state.filter(), Filter::parse("kaf"));
         assert_eq!(state.viewport_height(), 21);
+        state.stale = Some(Stale {
+            since: 0,
+            error: "refused".into(),
+        });
+        assert_eq!(state.viewport_height(), 20);
+        assert_eq!(state.layout().body_top, 3);
         state.size = (10, 2);
         assert_eq!(state.viewport_height(), 1);
     }

@@ -24,70 +24,7 @@ impl ServiceKind {
     }
 }
 
-/// Health of an instance. Ordered from best to worst-ish so that sorting by
-/// health groups problems together.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Health {
-    /// Everything ready.
-    Healthy,
-    /// Rolling out or scaling.
-    Progressing,
-    /// Running but not fully ready.
-    Degraded,
-    /// Not working.
-    Failed,
-    /// Being deleted.
-    Deleting,
-    /// Not known (yet).
-    Unknown,
-}
-
-impl Health {
-    /// All values, in display order.
-    pub const ALL: [Health; 6] = [
-        Health::Healthy,
-        Health::Progressing,
-        Health::Degraded,
-        Health::Failed,
-        Health::Deleting,
-        Health::Unknown,
-    ];
-
-    /// A symbol so health reads without colour.
-    pub fn symbol(self) -> char {
-        match self {
-            Health::Healthy => '✓',
-            Health::Progressing => '↻',
-            Health::Degraded => '!',
-            Health::Failed => '✗',
-            Health::Deleting => '⌫',
-            Health::Unknown => '?',
-        }
-    }
-
-    /// A word so health reads without colour; also what the filter matches.
-    pub fn label(self) -> &'static str {
-        match self {
-            Health::Healthy => "healthy",
-            Health::Progressing => "progressing",
-            Health::Degraded => "degraded",
-            Health::Failed => "failed",
-            Health::Deleting => "deleting",
-            Health::Unknown => "unknown",
-        }
-    }
-
-    fn index(self) -> usize {
-        match self {
-            Health::Healthy => 0,
-            Health::Progressing => 1,
-            Health::Degraded => 2,
-            Health::Failed => 3,
-            Health::Deleting => 4,
-            Health::Unknown => 5,
-        }
-    }
-}
+pub use crate::domain::health::Health;
 
 /// One service instance as listed.
 #[derive(Debug, Clone, PartialEq, Eq)]

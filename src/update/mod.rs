@@ -3,11 +3,17 @@
 //! No I/O, no terminal, no cluster: side effects leave as [`Command`] data for
 //! the event loop to carry out, so every behaviour here is a plain unit test.
 
-use crate::action::{Action, Connection, Msg, View};
+use crate::action::{Action, Connection, MouseInput, Msg, View};
 use crate::command::{self, CommandLine, Sources};
 use crate::keymap::{KeyCode, KeyPress, Mode};
+use crate::state::detail::{DetailState, InstanceRef};
 use crate::state::filter::Filter;
+use crate::state::picker::{ALL_NAMESPACES, Picker, PickerKind};
 use crate::state::{CompletionCycle, Stale, State};
+
+/// Shown when the console has never reached a cluster.
+pub const NO_CLUSTER_HINT: &str =
+    "no cluster reachable yet; retrying. For the local sandbox with samples run: sandbox/console";
 
 /// A side effect for the event loop to perform.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +22,11 @@ pub enum Command {
     WatchNamespace(Option<String>),
     /// Switch to another kube context and restart the watches.
     SwitchContext(String),
+    /// Start watching one instance for the detail view (replaces any
+    /// previous detail watch).
+    WatchDetail(InstanceRef),
+    /// Stop the detail watch.
+    StopDetail,
     /// Leave the console.
     Quit,
 }
@@ -43,6 +54,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Command> {
             Vec::new()
         }
         Msg::InstanceRemoved(uid) => {
+            if let Some(row) = state.instances.get(&uid)
+                && state.detail.as_ref().is_some_and(|d| d.target.uid == uid)
+            {
+                state.notice = Some(format!("{}/{} was deleted", row.namespace, row.name));
+                state.dirty = true;
+            }
             if state.instances.remove(&uid) {
                 instances_changed(state);
             }
@@ -78,9 +95,65 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Command> {
             if state.stale.take().is_some() {
                 state.dirty = true;
             }
+            clear_no_cluster_hint(state);
+            Vec::new()
+        }
+        Msg::Mouse(mouse) => on_mouse(state, mouse),
+        Msg::Tick(now) => {
+            if state.now != now {
+                state.now = now;
+                state.dirty = true;
+            }
+            Vec::new()
+        }
+        Msg::Synced => {
+            if !state.synced {
+                state.synced = true;
+                state.dirty = true;
+            }
+            clear_no_cluster_hint(state);
+            Vec::new()
+        }
+        Msg::Cluster(info) => {
+            if state.context.is_none() {
+                state.context = info.context.clone();
+            }
+            state.cluster = Some(info);
+            state.dirty = true;
+            Vec::new()
+        }
+        Msg::DetailUpdated(data) => {
+            let body = state.viewport_height();
+            if let Some(detail) = &mut state.detail
+                && detail.target.uid == data.target.uid
+            {
+                detail.data = Some(data);
+                detail.error = None;
+                let max = detail.body_lines().saturating_sub(body);
+                detail.scroll = detail.scroll.min(max);
+                state.dirty |= state.view == View::Detail;
+            }
+            Vec::new()
+        }
+        Msg::DetailFailed { uid, error } => {
+            if let Some(detail) = &mut state.detail
+                && detail.target.uid == uid
+            {
+                detail.error = Some(error);
+                state.dirty |= state.view == View::Detail;
+            }
+            Vec::new()
+        }
+        Msg::Notice(text) => {
+            state.notice = Some(text);
+            state.dirty = true;
             Vec::new()
         }
         Msg::Connection(Connection::Disconnected { since, error }) => {
+            // Never connected yet: the user may simply have no cluster.
+            if !state.synced && state.notice.is_none() {
+                state.notice = Some(NO_CLUSTER_HINT.to_owned());
+            }
             // Keep the first moment of the outage, show the latest error.
             let since = state.stale.as_ref().map_or(since, |old| old.since);
             let stale = Some(Stale { since, error });
@@ -90,6 +163,13 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Command> {
             }
             Vec::new()
         }
+    }
+}
+
+fn clear_no_cluster_hint(state: &mut State) {
+    if state.notice.as_deref() == Some(NO_CLUSTER_HINT) {
+        state.notice = None;
+        state.dirty = true;
     }
 }
 
@@ -105,10 +185,10 @@ fn on_key(state: &mut State, key: KeyPress) -> Vec<Command> {
         Mode::Normal => action.map_or_else(Vec::new, |a| on_action(state, a)),
         Mode::FilterInput => {
             match action {
-                Some(Action::Submit) => set_mode(state, Mode::Normal),
+                Some(Action::Submit) => set_mode(state, base_mode(state)),
                 Some(Action::Cancel) => {
                     set_filter(state, String::new());
-                    set_mode(state, Mode::Normal);
+                    set_mode(state, base_mode(state));
                 }
                 Some(Action::DeleteBack) => {
                     let mut text = state.filter_input.clone();
@@ -131,13 +211,13 @@ fn on_key(state: &mut State, key: KeyPress) -> Vec<Command> {
             Some(Action::Submit) => {
                 let line = std::mem::take(&mut state.command_input);
                 state.completion = None;
-                set_mode(state, Mode::Normal);
+                set_mode(state, base_mode(state));
                 execute(state, &line)
             }
             Some(Action::Cancel) => {
                 state.command_input.clear();
                 state.completion = None;
-                set_mode(state, Mode::Normal);
+                set_mode(state, base_mode(state));
                 Vec::new()
             }
             Some(Action::DeleteBack) => {
@@ -170,6 +250,267 @@ fn on_key(state: &mut State, key: KeyPress) -> Vec<Command> {
             Some(Action::Quit) => vec![Command::Quit],
             _ => Vec::new(),
         },
+        Mode::Detail => action.map_or_else(Vec::new, |a| on_detail_action(state, a)),
+        Mode::Picker => on_picker_key(state, action, key),
+    }
+}
+
+/// The mode of the view shown, when no input line or overlay is open.
+fn base_mode(state: &State) -> Mode {
+    if state.view == View::Detail {
+        Mode::Detail
+    } else {
+        Mode::Normal
+    }
+}
+
+fn on_detail_action(state: &mut State, action: Action) -> Vec<Command> {
+    let body = state.viewport_height();
+    let Some(detail) = &mut state.detail else {
+        return leave_detail(state);
+    };
+    let max = detail.body_lines().saturating_sub(body);
+    let scroll_to = |detail: &mut crate::state::detail::DetailState, to: usize| {
+        let to = to.min(max);
+        let moved = detail.scroll != to;
+        detail.scroll = to;
+        moved
+    };
+    let changed = match action {
+        Action::MoveDown => scroll_to(detail, detail.scroll.saturating_add(1)),
+        Action::MoveUp => scroll_to(detail, detail.scroll.saturating_sub(1)),
+        Action::PageDown => scroll_to(detail, detail.scroll.saturating_add(body)),
+        Action::PageUp => scroll_to(detail, detail.scroll.saturating_sub(body)),
+        Action::Top => scroll_to(detail, 0),
+        Action::Bottom => scroll_to(detail, usize::MAX),
+        Action::NextTab | Action::PrevTab => {
+            let tabs = detail.tabs();
+            let at = tabs.iter().position(|t| *t == detail.tab).unwrap_or(0);
+            let next = if action == Action::NextTab {
+                (at + 1) % tabs.len()
+            } else {
+                (at + tabs.len() - 1) % tabs.len()
+            };
+            detail.tab = tabs[next];
+            detail.scroll = 0;
+            true
+        }
+        Action::Reveal => {
+            detail.reveal = !detail.reveal;
+            true
+        }
+        Action::ToggleComputedValues => {
+            let helm = detail.data.as_ref().is_some_and(|d| d.helm.is_some());
+            if helm {
+                detail.computed_values = !detail.computed_values;
+                detail.scroll = 0;
+            }
+            helm
+        }
+        Action::Back => return leave_detail(state),
+        Action::StartCommand | Action::Help | Action::Quit => {
+            return on_action(state, action);
+        }
+        _ => false,
+    };
+    state.dirty |= changed;
+    Vec::new()
+}
+
+/// Opens the detail of the selected instance.
+fn open_detail(state: &mut State) -> Vec<Command> {
+    let Some(row) = state.table.selected(&state.instances) else {
+        return Vec::new();
+    };
+    let target = InstanceRef {
+        uid: row.uid.clone(),
+        name: row.name.clone(),
+        namespace: row.namespace.clone(),
+        service: row.service.clone(),
+        kind: row.kind,
+    };
+    state.detail = Some(DetailState::new(target.clone()));
+    state.view = View::Detail;
+    state.notice = None;
+    set_mode(state, Mode::Detail);
+    state.dirty = true;
+    vec![Command::WatchDetail(target)]
+}
+
+/// Back from the detail to the instance list.
+fn leave_detail(state: &mut State) -> Vec<Command> {
+    state.detail = None;
+    state.view = View::Instances;
+    set_mode(state, Mode::Normal);
+    state.dirty = true;
+    vec![Command::StopDetail]
+}
+
+fn open_picker(state: &mut State, kind: PickerKind) {
+    let (items, current) = match kind {
+        PickerKind::Namespace => {
+            let mut items = vec![ALL_NAMESPACES.to_owned()];
+            items.extend(state.namespaces.iter().cloned());
+            let current = state
+                .namespace
+                .clone()
+                .unwrap_or_else(|| ALL_NAMESPACES.to_owned());
+            (items, Some(current))
+        }
+        PickerKind::Context => (state.contexts.clone(), state.context.clone()),
+    };
+    state.picker = Some(Picker::new(kind, items, current));
+    state.notice = None;
+    set_mode(state, Mode::Picker);
+    state.dirty = true;
+}
+
+fn close_picker(state: &mut State) {
+    state.picker = None;
+    set_mode(state, base_mode(state));
+    state.dirty = true;
+}
+
+fn on_picker_key(state: &mut State, action: Option<Action>, key: KeyPress) -> Vec<Command> {
+    let Some(picker) = &mut state.picker else {
+        set_mode(state, base_mode(state));
+        return Vec::new();
+    };
+    match action {
+        Some(Action::MoveDown) => state.dirty |= picker.move_by(1),
+        Some(Action::MoveUp) => state.dirty |= picker.move_by(-1),
+        Some(Action::DeleteBack) => {
+            let mut query = picker.query.clone();
+            if query.pop().is_some() {
+                picker.set_query(query);
+                state.dirty = true;
+            }
+        }
+        Some(Action::Cancel) => close_picker(state),
+        Some(Action::Quit) => return vec![Command::Quit],
+        Some(Action::Submit) => {
+            let kind = picker.kind;
+            let chosen = picker.chosen().map(str::to_owned);
+            close_picker(state);
+            return match (kind, chosen) {
+                (PickerKind::Namespace, Some(ns)) if ns == ALL_NAMESPACES => {
+                    switch_namespace(state, None)
+                }
+                (PickerKind::Namespace, Some(ns)) => switch_namespace(state, Some(ns)),
+                (PickerKind::Context, Some(ctx)) => switch_context(state, ctx),
+                (_, None) => Vec::new(),
+            };
+        }
+        _ => {
+            if let Some(c) = typed_char(key) {
+                let mut query = picker.query.clone();
+                query.push(c);
+                picker.set_query(query);
+                state.dirty = true;
+            }
+        }
+    }
+    Vec::new()
+}
+
+fn switch_namespace(state: &mut State, namespace: Option<String>) -> Vec<Command> {
+    let mut commands = Vec::new();
+    if state.view == View::Detail {
+        commands = leave_detail(state);
+    }
+    if state.namespace == namespace {
+        return commands;
+    }
+    // Rows of the old namespace must not pass for the new one.
+    state.namespace = namespace.clone();
+    state.instances.replace_all(Vec::new());
+    state.table.refresh(&state.instances);
+    state.services.recount(&state.instances);
+    state.synced = false;
+    state.dirty = true;
+    commands.push(Command::WatchNamespace(namespace));
+    commands
+}
+
+fn switch_context(state: &mut State, context: String) -> Vec<Command> {
+    let mut commands = Vec::new();
+    if state.view == View::Detail {
+        commands = leave_detail(state);
+    }
+    state.context = Some(context.clone());
+    state.instances.replace_all(Vec::new());
+    state.table.refresh(&state.instances);
+    state.services.replace_all(Vec::new());
+    state.selected_service = None;
+    state.namespaces.clear();
+    state.cluster = None;
+    state.stale = None;
+    state.synced = false;
+    state.dirty = true;
+    commands.push(Command::SwitchContext(context));
+    commands
+}
+
+/// Mouse: the wheel moves the selection (or scrolls the detail); a click on
+/// a table row selects it, a second click on the selected row opens it.
+fn on_mouse(state: &mut State, mouse: MouseInput) -> Vec<Command> {
+    if !matches!(state.mode, Mode::Normal | Mode::Detail) {
+        return Vec::new();
+    }
+    match mouse {
+        MouseInput::ScrollUp | MouseInput::ScrollDown => {
+            let action = if mouse == MouseInput::ScrollUp {
+                Action::MoveUp
+            } else {
+                Action::MoveDown
+            };
+            // Three lines a notch, like most terminals.
+            let mut commands = Vec::new();
+            for _ in 0..3 {
+                commands.extend(if state.view == View::Detail {
+                    on_detail_action(state, action)
+                } else {
+                    on_action(state, action)
+                });
+            }
+            commands
+        }
+        MouseInput::Click { row, .. } => {
+            let layout = state.layout();
+            if state.view == View::Detail
+                || row < layout.body_top
+                || row >= layout.body_top + layout.body_height
+            {
+                return Vec::new();
+            }
+            let index = usize::from(row - layout.body_top);
+            match state.view {
+                View::Instances => {
+                    let target = state.table.offset() + index;
+                    if target >= state.table.len() {
+                        return Vec::new();
+                    }
+                    if target == state.table.cursor() {
+                        return open_detail(state);
+                    }
+                    let delta = target as isize - state.table.cursor() as isize;
+                    navigate(state, |t, s| t.move_by(delta, s), delta);
+                }
+                View::Services => {
+                    let visible = state.visible_services();
+                    let Some(name) = visible.get(index).map(|s| s.name.clone()) else {
+                        return Vec::new();
+                    };
+                    if state.selected_service.as_deref() == Some(name.as_str()) {
+                        return on_action(state, Action::Open);
+                    }
+                    state.selected_service = Some(name);
+                    state.dirty = true;
+                }
+                View::Detail => {}
+            }
+            Vec::new()
+        }
     }
 }
 
@@ -201,7 +542,12 @@ fn set_filter(state: &mut State, text: String) {
     state.dirty = true;
 }
 
-fn switch_view(state: &mut State, view: View, scope: Option<Option<String>>) {
+#[must_use]
+fn switch_view(state: &mut State, view: View, scope: Option<Option<String>>) -> Vec<Command> {
+    let mut commands = Vec::new();
+    if state.view == View::Detail && view != View::Detail {
+        commands = leave_detail(state);
+    }
     if state.view != view {
         state.view = view;
         // A filter belongs to the list it was typed for.
@@ -214,6 +560,7 @@ fn switch_view(state: &mut State, view: View, scope: Option<Option<String>>) {
         state.table.set_scope(scope, &state.instances);
         state.dirty = true;
     }
+    commands
 }
 
 fn on_action(state: &mut State, action: Action) -> Vec<Command> {
@@ -230,18 +577,22 @@ fn on_action(state: &mut State, action: Action) -> Vec<Command> {
         }
         Action::Top => navigate(state, |t, s| t.home(s), isize::MIN),
         Action::Bottom => navigate(state, |t, s| t.end(s), isize::MAX),
-        Action::Open => {
-            if state.view == View::Services
-                && let Some(name) = state.selected_service.clone()
-            {
-                switch_view(state, View::Instances, Some(Some(name)));
+        Action::Open => match state.view {
+            View::Services => {
+                if let Some(name) = state.selected_service.clone() {
+                    return switch_view(state, View::Instances, Some(Some(name)));
+                }
             }
-        }
+            View::Instances => return open_detail(state),
+            View::Detail => {}
+        },
+        Action::PickNamespace => open_picker(state, PickerKind::Namespace),
+        Action::PickContext => open_picker(state, PickerKind::Context),
         Action::Back => {
             if !state.filter_input.is_empty() {
                 set_filter(state, String::new());
             } else if state.view == View::Instances {
-                switch_view(state, View::Services, None);
+                return switch_view(state, View::Services, None);
             }
         }
         Action::StartFilter => set_mode(state, Mode::FilterInput),
@@ -259,11 +610,23 @@ fn on_action(state: &mut State, action: Action) -> Vec<Command> {
         }
         Action::Help => open_help(state),
         Action::Quit => return vec![Command::Quit],
+        Action::SwitchView(View::Detail) => {
+            if state.view == View::Instances {
+                return open_detail(state);
+            }
+        }
         Action::SwitchView(view) => {
             let scope = (view == View::Instances).then_some(None);
-            switch_view(state, view, scope);
+            return switch_view(state, view, scope);
         }
-        Action::Submit | Action::Cancel | Action::DeleteBack | Action::Complete => {}
+        Action::Submit
+        | Action::Cancel
+        | Action::DeleteBack
+        | Action::Complete
+        | Action::NextTab
+        | Action::PrevTab
+        | Action::Reveal
+        | Action::ToggleComputedValues => {}
     }
     Vec::new()
 }
@@ -304,6 +667,8 @@ fn navigate(
                 state.dirty = true;
             }
         }
+        // The detail scrolls through its own actions.
+        View::Detail => {}
     }
 }
 
@@ -347,6 +712,11 @@ fn complete(state: &mut State) {
     }
 }
 
+/// Runs a `:` command line as if typed (the `--command` flag).
+pub fn run_command_line(state: &mut State, line: &str) -> Vec<Command> {
+    execute(state, line)
+}
+
 fn execute(state: &mut State, line: &str) -> Vec<Command> {
     state.dirty = true;
     match command::parse(line) {
@@ -354,29 +724,17 @@ fn execute(state: &mut State, line: &str) -> Vec<Command> {
             state.notice = Some(err.to_string());
             Vec::new()
         }
-        Ok(CommandLine::Services) => {
-            switch_view(state, View::Services, None);
+        Ok(CommandLine::Services) => switch_view(state, View::Services, None),
+        Ok(CommandLine::Instances(service)) => switch_view(state, View::Instances, Some(service)),
+        Ok(CommandLine::Namespace(namespace)) => switch_namespace(state, namespace),
+        Ok(CommandLine::Context(context)) => switch_context(state, context),
+        Ok(CommandLine::PickNamespace) => {
+            open_picker(state, PickerKind::Namespace);
             Vec::new()
         }
-        Ok(CommandLine::Instances(service)) => {
-            switch_view(state, View::Instances, Some(service));
+        Ok(CommandLine::PickContext) => {
+            open_picker(state, PickerKind::Context);
             Vec::new()
-        }
-        Ok(CommandLine::Namespace(namespace)) => {
-            // Rows of the old namespace must not pass for the new one.
-            state.namespace = namespace.clone();
-            state.instances.replace_all(Vec::new());
-            state.table.refresh(&state.instances);
-            vec![Command::WatchNamespace(namespace)]
-        }
-        Ok(CommandLine::Context(context)) => {
-            state.context = Some(context.clone());
-            state.instances.replace_all(Vec::new());
-            state.table.refresh(&state.instances);
-            state.services.replace_all(Vec::new());
-            state.selected_service = None;
-            state.namespaces.clear();
-            vec![Command::SwitchContext(context)]
         }
         Ok(CommandLine::Quit) => vec![Command::Quit],
         Ok(CommandLine::Help) => {

@@ -366,3 +366,219 @@ fn resize_sets_viewport() {
     update(&mut state, key("PageUp"));
     assert_eq!(state.table.cursor(), 0);
 }
+
+fn detail_of(uid: &str, lines: usize) -> Box<crate::state::detail::InstanceDetail> {
+    use crate::state::detail::{EventRow, InstanceDetail};
+    use crate::state::rows::ServiceKind;
+    Box::new(InstanceDetail {
+        target: InstanceRef {
+            uid: uid.into(),
+            name: "alpha".into(),
+            namespace: "prod".into(),
+            service: "kafka".into(),
+            kind: ServiceKind::Operator,
+        },
+        health: Health::Healthy,
+        overview: Vec::new(),
+        conditions: Vec::new(),
+        spec_masked: (0..lines).map(|i| format!("k{i}: '••••••'\n")).collect(),
+        spec_revealed: (0..lines).map(|i| format!("k{i}: v{i}\n")).collect(),
+        resources: Vec::new(),
+        events: vec![EventRow {
+            time: 1_000,
+            warning: false,
+            reason: "Created".into(),
+            object: "Pod/alpha-0".into(),
+            message: "created".into(),
+            count: 1,
+        }],
+        dependencies: Vec::new(),
+        helm: None,
+        problems: Vec::new(),
+    })
+}
+
+#[test]
+fn detail_opens_scrolls_switches_tabs_and_closes() {
+    use crate::state::detail::DetailTab;
+    let mut state = loaded();
+    let commands = update(&mut state, key("Enter"));
+    assert_eq!(state.view, View::Detail);
+    assert_eq!(state.mode, Mode::Detail);
+    let Some(Command::WatchDetail(target)) = commands.first() else {
+        panic!("expected WatchDetail, got {commands:?}");
+    };
+    assert_eq!(target.name, "alpha");
+    assert_eq!(target.uid, "1");
+
+    // A snapshot for another instance is ignored; ours is taken.
+    update(&mut state, Msg::DetailUpdated(detail_of("2", 5)));
+    assert!(state.detail.as_ref().is_some_and(|d| d.data.is_none()));
+    update(&mut state, Msg::DetailUpdated(detail_of("1", 100)));
+    assert!(state.detail.as_ref().is_some_and(|d| d.data.is_some()));
+
+    update(&mut state, key("Tab"));
+    let detail = |s: &State| s.detail.clone().unwrap_or_else(|| panic!("no detail"));
+    assert_eq!(detail(&state).tab, DetailTab::Spec);
+    assert!(
+        detail(&state)
+            .spec_text()
+            .is_some_and(|t| t.contains("••••••"))
+    );
+    update(&mut state, key("x"));
+    assert!(detail(&state).spec_text().is_some_and(|t| t.contains("v7")));
+    update(&mut state, key("j"));
+    update(&mut state, key("j"));
+    assert_eq!(detail(&state).scroll, 2);
+    update(&mut state, key("G"));
+    // 100 lines on a 24-row screen: 21 body rows, so at most 79.
+    assert_eq!(detail(&state).scroll, 79);
+    update(&mut state, key("shift+Tab"));
+    assert_eq!(detail(&state).tab, DetailTab::Overview);
+    assert_eq!(detail(&state).scroll, 0);
+    update(&mut state, key("shift+Tab"));
+    assert_eq!(detail(&state).tab, DetailTab::Dependencies);
+
+    // Ages in the detail need a redraw when they tick over.
+    state.now = 1_030;
+    assert_eq!(state.next_time_change(), Some(1), "loading spinner turns");
+    state.synced = true;
+    assert_eq!(state.next_time_change(), Some(1));
+
+    let commands = update(&mut state, key("Esc"));
+    assert_eq!(commands, vec![Command::StopDetail]);
+    assert_eq!(state.view, View::Instances);
+    assert_eq!(state.mode, Mode::Normal);
+    assert!(state.detail.is_none());
+}
+
+#[test]
+fn commands_from_the_detail_close_it() {
+    let mut state = loaded();
+    update(&mut state, key("Enter"));
+    update(&mut state, key(":"));
+    assert_eq!(state.mode, Mode::CommandInput);
+    typed(&mut state, "svc");
+    let commands = update(&mut state, key("Enter"));
+    assert_eq!(commands, vec![Command::StopDetail]);
+    assert_eq!(state.view, View::Services);
+    assert_eq!(state.mode, Mode::Normal);
+}
+
+#[test]
+fn deleted_instance_in_detail_is_reported() {
+    let mut state = loaded();
+    update(&mut state, key("Enter"));
+    update(&mut state, Msg::InstanceRemoved("1".into()));
+    assert_eq!(state.notice.as_deref(), Some("prod/alpha was deleted"));
+    assert_eq!(state.view, View::Detail, "the last data stays readable");
+}
+
+#[test]
+fn namespace_picker_switches_watch() {
+    let mut state = loaded();
+    update(
+        &mut state,
+        Msg::NamespacesListed(vec!["prod".into(), "dev".into()]),
+    );
+    update(&mut state, key("n"));
+    assert_eq!(state.mode, Mode::Picker);
+    let picker = state.picker.clone().unwrap_or_else(|| panic!("no picker"));
+    assert_eq!(picker.chosen(), Some(crate::state::picker::ALL_NAMESPACES));
+    typed(&mut state, "pro");
+    let commands = update(&mut state, key("Enter"));
+    assert_eq!(commands, vec![Command::WatchNamespace(Some("prod".into()))]);
+    assert_eq!(state.namespace.as_deref(), Some("prod"));
+    assert!(state.instances.is_empty(), "old rows dropped");
+    assert!(!state.synced);
+    assert_eq!(state.mode, Mode::Normal);
+
+    // `:ns` alone opens the picker too; Esc leaves everything as it was.
+    update(&mut state, key(":"));
+    typed(&mut state, "ns");
+    update(&mut state, key("Enter"));
+    assert_eq!(state.mode, Mode::Picker);
+    assert_eq!(update(&mut state, key("Esc")), Vec::new());
+    assert_eq!(state.mode, Mode::Normal);
+    assert_eq!(state.namespace.as_deref(), Some("prod"));
+}
+
+#[test]
+fn context_picker_switches_context() {
+    let mut state = loaded();
+    update(
+        &mut state,
+        Msg::ContextsListed(vec!["sandbox".into(), "prod".into()]),
+    );
+    update(&mut state, key("c"));
+    update(&mut state, key("Down"));
+    let commands = update(&mut state, key("Enter"));
+    assert_eq!(commands, vec![Command::SwitchContext("sandbox".into())]);
+    assert!(state.services.rows().is_empty());
+}
+
+#[test]
+fn mouse_selects_opens_and_scrolls() {
+    use crate::action::MouseInput;
+    let mut state = loaded();
+    let top = state.layout().body_top;
+    update(
+        &mut state,
+        Msg::Mouse(MouseInput::Click {
+            column: 3,
+            row: top + 2,
+        }),
+    );
+    assert_eq!(selected(&state).as_deref(), Some("charlie"));
+    let commands = update(
+        &mut state,
+        Msg::Mouse(MouseInput::Click {
+            column: 3,
+            row: top + 2,
+        }),
+    );
+    assert!(matches!(commands.first(), Some(Command::WatchDetail(_))));
+    update(&mut state, key("Esc"));
+    update(&mut state, Msg::Mouse(MouseInput::ScrollUp));
+    assert_eq!(selected(&state).as_deref(), Some("alpha"));
+    // Clicks outside the body do nothing.
+    assert!(
+        update(
+            &mut state,
+            Msg::Mouse(MouseInput::Click { column: 0, row: 0 })
+        )
+        .is_empty()
+    );
+}
+
+#[test]
+fn no_cluster_hint_until_synced() {
+    let mut state = State::default();
+    update(
+        &mut state,
+        Msg::Connection(Connection::Disconnected {
+            since: 5,
+            error: "connection refused".into(),
+        }),
+    );
+    assert_eq!(state.notice.as_deref(), Some(NO_CLUSTER_HINT));
+    assert!(state.stale.is_some());
+    assert_eq!(state.layout().body_top, 3);
+    update(&mut state, Msg::Connection(Connection::Connected));
+    assert_eq!(state.notice, None);
+    assert!(state.stale.is_none());
+}
+
+#[test]
+fn ticks_redraw_only_when_ages_change() {
+    let mut state = loaded();
+    update(&mut state, Msg::Synced);
+    // Rows created at 100 seen at 230: "2m", next label in 50 s.
+    update(&mut state, Msg::Tick(230));
+    assert!(state.take_dirty());
+    assert_eq!(state.next_time_change(), Some(50));
+    update(&mut state, Msg::Tick(230));
+    assert!(!state.take_dirty());
+    update(&mut state, key("1"));
+    assert_eq!(state.next_time_change(), None, "services show no ages");
+}

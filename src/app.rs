@@ -1,0 +1,212 @@
+//! The one event loop: input, cluster messages, signals and the clock go
+//! through `update`; after draining whatever is pending, one frame is drawn,
+//! and only if something visible changed. Nothing here waits on the network.
+
+use std::time::Duration;
+
+use color_eyre::eyre::{Context as _, Result};
+use crossterm::event::{Event, EventStream};
+use futures::StreamExt as _;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+
+use crate::action::Msg;
+use crate::cluster::{Cluster, ClusterOptions};
+use crate::state::State;
+use crate::terminal::{self, TerminalGuard};
+use crate::theme::Theme;
+use crate::update::{Command, update};
+
+/// Capacity of the cluster -> loop channel. Watchers wait when it is full,
+/// which bounds memory when the UI falls behind a burst.
+const CHANNEL: usize = 4096;
+
+/// At most this many messages are applied before a frame is drawn, so a
+/// flood of watch events cannot starve the screen.
+const DRAIN_LIMIT: usize = 10_000;
+
+/// Why the loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// The user quit.
+    Quit,
+    /// SIGTERM, SIGHUP (the SSH session dropped) or SIGINT.
+    Signal(&'static str),
+    /// The terminal's input closed.
+    InputClosed,
+}
+
+/// Runs the console until the user quits or a signal arrives. The
+/// terminal is restored on every way out.
+pub async fn run(mut state: State, theme: Theme, options: ClusterOptions) -> Result<Exit> {
+    let mut guard = TerminalGuard::enter().wrap_err("could not take over the terminal")?;
+    let size = guard
+        .terminal
+        .size()
+        .wrap_err("could not read the terminal size")?;
+    update(
+        &mut state,
+        Msg::Resize {
+            width: size.width,
+            height: size.height,
+        },
+    );
+    update(&mut state, Msg::Tick(unix_now()));
+    // The first frame goes out before any network call.
+    draw(&mut guard, &state, &theme)?;
+    state.take_dirty();
+
+    let (tx, mut rx) = mpsc::channel::<Msg>(CHANNEL);
+    let mut cluster = Cluster::start(options, tx);
+    // Input has its own task and channel: the terminal's event stream is
+    // only ever polled by that task with its own waker, and the loop can
+    // drain keys without blocking.
+    let (input_tx, mut input_rx) = mpsc::channel::<InputEvent>(256);
+    let input = tokio::spawn(read_input(input_tx));
+    let mut sigterm = signal(SignalKind::terminate()).wrap_err("SIGTERM handler")?;
+    let mut sighup = signal(SignalKind::hangup()).wrap_err("SIGHUP handler")?;
+    let mut sigint = signal(SignalKind::interrupt()).wrap_err("SIGINT handler")?;
+
+    let exit = loop {
+        let wake = state.next_time_change().map(|secs| {
+            Duration::from_millis(u64::try_from(secs).unwrap_or(1) * 1000 - sub_second())
+        });
+        let first = tokio::select! {
+            biased;
+            _ = sigterm.recv() => break Exit::Signal("SIGTERM"),
+            _ = sighup.recv() => break Exit::Signal("SIGHUP"),
+            _ = sigint.recv() => break Exit::Signal("SIGINT"),
+            event = input_rx.recv() => match event {
+                Some(InputEvent::Msg(msg)) => Some(msg),
+                Some(InputEvent::Closed) | None => break Exit::InputClosed,
+            },
+            msg = rx.recv() => msg,
+            () = sleep_for(wake) => Some(Msg::Tick(unix_now())),
+        };
+        let mut quit = false;
+        let mut input_closed = false;
+        let mut apply = |state: &mut State, msg: Msg, cluster: &mut Cluster| {
+            for command in update(state, msg) {
+                match command {
+                    Command::Quit => quit = true,
+                    other => cluster.execute(&other),
+                }
+            }
+        };
+        if let Some(msg) = first {
+            apply(&mut state, msg, &mut cluster);
+        }
+        // Drain the backlog (input first: keys must not wait behind watch
+        // events), then draw once.
+        let mut drained = 0;
+        while drained < DRAIN_LIMIT {
+            let next = match input_rx.try_recv() {
+                Ok(InputEvent::Msg(msg)) => msg,
+                Ok(InputEvent::Closed) => {
+                    input_closed = true;
+                    break;
+                }
+                Err(_) => match rx.try_recv() {
+                    Ok(msg) => msg,
+                    Err(_) => break,
+                },
+            };
+            apply(&mut state, next, &mut cluster);
+            drained += 1;
+        }
+        if quit {
+            break Exit::Quit;
+        }
+        if input_closed {
+            break Exit::InputClosed;
+        }
+        if state.take_dirty() {
+            // Ages are drawn relative to state.now: keep it current.
+            state.now = unix_now();
+            draw(&mut guard, &state, &theme)?;
+        }
+    };
+    input.abort();
+    cluster.shutdown();
+    drop(guard);
+    Ok(exit)
+}
+
+fn draw(guard: &mut TerminalGuard, state: &State, theme: &Theme) -> Result<()> {
+    use std::io::Write as _;
+    let backend = guard.terminal.backend_mut();
+    // Synchronized output: the terminal shows the frame whole, never torn.
+    crossterm::queue!(backend, crossterm::terminal::BeginSynchronizedUpdate)
+        .wrap_err("terminal write failed")?;
+    guard
+        .terminal
+        .draw(|frame| crate::ui::draw(frame, state, theme))
+        .wrap_err("drawing failed")?;
+    let backend = guard.terminal.backend_mut();
+    crossterm::queue!(backend, crossterm::terminal::EndSynchronizedUpdate)
+        .wrap_err("terminal write failed")?;
+    backend.flush().wrap_err("terminal write failed")?;
+    Ok(())
+}
+
+/// What the input task forwards.
+enum InputEvent {
+    /// A key, mouse gesture or resize.
+    Msg(Msg),
+    /// The terminal's input ended or failed.
+    Closed,
+}
+
+/// Reads terminal events and forwards the ones the console uses.
+async fn read_input(tx: mpsc::Sender<InputEvent>) {
+    let mut events = EventStream::new();
+    loop {
+        let forward = match events.next().await {
+            Some(Ok(event)) => match input_msg(event) {
+                Some(msg) => InputEvent::Msg(msg),
+                None => continue,
+            },
+            Some(Err(err)) => {
+                tracing::warn!(%err, "terminal input error");
+                InputEvent::Closed
+            }
+            None => InputEvent::Closed,
+        };
+        let closed = matches!(forward, InputEvent::Closed);
+        if tx.send(forward).await.is_err() || closed {
+            return;
+        }
+    }
+}
+
+fn input_msg(event: Event) -> Option<Msg> {
+    match event {
+        Event::Key(key) => terminal::key_press(key).map(Msg::Key),
+        Event::Mouse(mouse) => terminal::mouse_input(mouse).map(Msg::Mouse),
+        Event::Resize(width, height) => Some(Msg::Resize { width, height }),
+        _ => None,
+    }
+}
+
+async fn sleep_for(wake: Option<Duration>) {
+    match wake {
+        Some(duration) => tokio::time::sleep(duration).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Milliseconds already gone in the current second, so wake-ups land just
+/// after a second boundary, when age labels change.
+fn sub_second() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::from(d.subsec_millis()))
+        .min(999)
+}

@@ -1,0 +1,360 @@
+//! Everything that talks to Kubernetes. Watchers turn cluster objects into
+//! owned rows and send them to the event loop as [`crate::action::Msg`];
+//! this module never touches the console state.
+//!
+//! Tasks and channels:
+//!
+//! ```text
+//! Cluster (handle, owned by the app)
+//!   └─ supervisor task: loads config, builds the client, restarts sessions
+//!        ├─ control channel <- Cluster::execute (WatchNamespace, SwitchContext)
+//!        └─ session = hub task (owns every cache; Msg -> app, coalesced)
+//!             ├─ core watchers: CSDs, pods, STS/Deploy/RS metadata, events,
+//!             │  Helm release Secrets, namespaces        ─┐
+//!             ├─ per Operator service: CRD watch -> CR watch  ├─ HubEvent channel -> hub
+//!             ├─ per Operator service: operator health    ─┘
+//!             └─ while disconnected: reachability probe
+//!   └─ detail task (crate::cluster::detail::spawn), replaced per WatchDetail
+//! ```
+
+pub mod client;
+pub mod convert;
+pub mod detail;
+pub mod hub;
+pub mod watch;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use kube::Client;
+use tokio::sync::{mpsc, watch as tokio_watch};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use crate::action::{Connection, Msg};
+use crate::update::Command;
+
+pub use client::{ClusterError, ClusterOptions, list_contexts, load_config};
+
+use hub::{HubEvent, HubState, OperatorServiceSpec};
+use watch::AbortOnDrop;
+
+/// Shortest time between two flushes of coalesced changes.
+const FLUSH_INTERVAL: Duration = Duration::from_millis(50);
+/// Capacity of the channel from watcher tasks to the hub.
+const HUB_CHANNEL: usize = 1024;
+/// Longest wait between two attempts to load the configuration.
+const MAX_RETRY: Duration = Duration::from_secs(30);
+
+/// Requests from the [`Cluster`] handle to its supervisor task.
+#[derive(Debug)]
+enum Control {
+    Namespace(Option<String>),
+    Context(String),
+}
+
+/// The console's connection to a cluster: a handle on background tasks that
+/// watch it and send [`Msg`]s. Dropping it (or [`Cluster::shutdown`]) stops
+/// them all.
+pub struct Cluster {
+    control: mpsc::UnboundedSender<Control>,
+    client: tokio_watch::Receiver<Option<Client>>,
+    tx: mpsc::Sender<Msg>,
+    supervisor: AbortOnDrop,
+    detail: AbortOnDrop,
+}
+
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cluster")
+            .field("connected", &self.client.borrow().is_some())
+            .field("detail", &self.detail.0.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Cluster {
+    /// Starts connecting in the background and returns at once, so the
+    /// first frame never waits on the network. Must be called within a
+    /// Tokio runtime.
+    pub fn start(opts: ClusterOptions, tx: mpsc::Sender<Msg>) -> Cluster {
+        let (control, control_rx) = mpsc::unbounded_channel();
+        let (client_tx, client_rx) = tokio_watch::channel(None);
+        let supervisor = tokio::spawn(supervise(opts, tx.clone(), control_rx, client_tx));
+        Cluster {
+            control,
+            client: client_rx,
+            tx,
+            supervisor: AbortOnDrop(Some(supervisor)),
+            detail: AbortOnDrop::default(),
+        }
+    }
+
+    /// Carries out a side effect asked for by `update`.
+    pub fn execute(&mut self, command: &Command) {
+        match command {
+            Command::WatchNamespace(namespace) => {
+                let _ = self.control.send(Control::Namespace(namespace.clone()));
+            }
+            Command::SwitchContext(context) => {
+                // The detail watch belongs to the old cluster.
+                self.detail = AbortOnDrop::default();
+                let _ = self.control.send(Control::Context(context.clone()));
+            }
+            Command::WatchDetail(target) => {
+                let target = target.clone();
+                let tx = self.tx.clone();
+                let current = self.client.borrow().clone();
+                let handle = match current {
+                    Some(client) => detail::spawn(client, target, tx),
+                    None => {
+                        // Not connected yet: start once a client exists.
+                        let mut clients = self.client.clone();
+                        tokio::spawn(async move {
+                            let client = match clients.wait_for(Option::is_some).await {
+                                Ok(client) => client.clone(),
+                                Err(_) => return,
+                            };
+                            let Some(client) = client else { return };
+                            // The guard aborts the detail task if this one is aborted.
+                            let mut inner = AbortOnDrop(Some(detail::spawn(client, target, tx)));
+                            if let Some(handle) = inner.0.as_mut() {
+                                let _ = handle.await;
+                            }
+                        })
+                    }
+                };
+                self.detail = AbortOnDrop(Some(handle));
+            }
+            Command::StopDetail => self.detail = AbortOnDrop::default(),
+            Command::Quit => {}
+        }
+    }
+
+    /// Stops every background task.
+    pub fn shutdown(&mut self) {
+        self.detail = AbortOnDrop::default();
+        self.supervisor = AbortOnDrop::default();
+    }
+}
+
+async fn supervise(
+    mut opts: ClusterOptions,
+    tx: mpsc::Sender<Msg>,
+    mut control: mpsc::UnboundedReceiver<Control>,
+    client_tx: tokio_watch::Sender<Option<Client>>,
+) {
+    let mut retry = Duration::from_secs(1);
+    loop {
+        let _ = tx.send(Msg::ContextsListed(list_contexts(&opts))).await;
+        let loaded = load_config(&opts)
+            .await
+            .and_then(|(config, info)| Ok((client::build_client(config)?, info)));
+        let (client, info) = match loaded {
+            Ok(pair) => pair,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot connect");
+                let _ = tx
+                    .send(Msg::Connection(Connection::Disconnected {
+                        since: watch::now(),
+                        error: crate::domain::text::clean(&e.to_string()),
+                    }))
+                    .await;
+                // Wait, unless the user picks another context meanwhile.
+                tokio::select! {
+                    () = tokio::time::sleep(retry) => {}
+                    request = control.recv() => match request {
+                        None => return,
+                        Some(Control::Namespace(ns)) => opts.namespace = ns,
+                        Some(Control::Context(name)) => opts.context = Some(name),
+                    },
+                }
+                retry = (retry * 2).min(MAX_RETRY);
+                continue;
+            }
+        };
+        retry = Duration::from_secs(1);
+        let server = info.server.clone();
+        let _ = tx.send(Msg::Cluster(info)).await;
+        client_tx.send_replace(Some(client.clone()));
+        loop {
+            let session = AbortOnDrop(Some(tokio::spawn(run_hub(
+                client.clone(),
+                opts.namespace.clone(),
+                server.clone(),
+                tx.clone(),
+            ))));
+            match control.recv().await {
+                None => return,
+                Some(Control::Namespace(ns)) => {
+                    opts.namespace = ns;
+                    drop(session);
+                }
+                Some(Control::Context(name)) => {
+                    opts.context = Some(name);
+                    drop(session);
+                    client_tx.send_replace(None);
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Tasks of one Operator service.
+struct ServiceTasks {
+    spec: OperatorServiceSpec,
+    _instances: AbortOnDrop,
+    _operator: AbortOnDrop,
+}
+
+/// The hub of one session: starts the watchers, applies their news to the
+/// caches and flushes coalesced messages.
+async fn run_hub(client: Client, namespace: Option<String>, server: String, tx: mpsc::Sender<Msg>) {
+    let (events_tx, mut events) = mpsc::channel::<HubEvent>(HUB_CHANNEL);
+    let mut core = JoinSet::new();
+    watch::spawn_core(&mut core, &client, namespace.as_deref(), &events_tx);
+    let mut state = HubState::new();
+    let mut services: HashMap<String, ServiceTasks> = HashMap::new();
+    let mut generation = 0u64;
+    let mut disconnected = false;
+    // Dropping the guard stops the probe.
+    let mut _probe = AbortOnDrop::default();
+    let mut reported: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut flush_at: Option<Instant> = None;
+    let mut last_flush = Instant::now();
+
+    loop {
+        let due = async {
+            match flush_at {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            biased;
+            () = due => {
+                flush_at = None;
+                last_flush = Instant::now();
+                for msg in state.flush() {
+                    if tx.send(msg).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            event = events.recv() => {
+                let Some(event) = event else { return };
+                match &event {
+                    HubEvent::WatchError { source, error, connection } => {
+                        if *connection {
+                            if !disconnected {
+                                disconnected = true;
+                                let error = client::plain_words(error, &server);
+                                tracing::info!(error, "disconnected");
+                                let msg = Msg::Connection(Connection::Disconnected {
+                                    since: watch::now(),
+                                    error,
+                                });
+                                if tx.send(msg).await.is_err() {
+                                    return;
+                                }
+                                _probe = AbortOnDrop(Some(tokio::spawn(watch::probe(
+                                    client.clone(),
+                                    events_tx.clone(),
+                                ))));
+                            }
+                        } else {
+                            // An answer such as 403: this source will not
+                            // list; say so once and do not wait for it.
+                            if !state.is_synced() {
+                                state.source_failed(source);
+                            }
+                            if reported.insert(source.clone()) {
+                                tracing::warn!(source, error, "watch refused");
+                                let text = format!("cannot watch {source}: {error}");
+                                let _ = tx.send(Msg::Notice(text)).await;
+                            }
+                        }
+                    }
+                    _ => {
+                        if disconnected {
+                            disconnected = false;
+                            _probe = AbortOnDrop::default();
+                            tracing::info!("connected again");
+                            if tx.send(Msg::Connection(Connection::Connected)).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+                let csd_change = matches!(event, HubEvent::Csd(_));
+                state.apply(event);
+                if csd_change {
+                    reconcile(
+                        &mut state,
+                        &mut services,
+                        &mut generation,
+                        &client,
+                        namespace.as_deref(),
+                        &events_tx,
+                    );
+                }
+                if flush_at.is_none() && state.has_output() {
+                    flush_at = Some((last_flush + FLUSH_INTERVAL).max(Instant::now()));
+                }
+            }
+        }
+    }
+}
+
+/// Starts, restarts and stops the tasks of Operator services after the
+/// CSDs changed.
+fn reconcile(
+    state: &mut HubState,
+    services: &mut HashMap<String, ServiceTasks>,
+    generation: &mut u64,
+    client: &Client,
+    namespace: Option<&str>,
+    tx: &mpsc::Sender<HubEvent>,
+) {
+    let wanted = state.operator_services();
+    services.retain(|name, tasks| {
+        let keep = wanted.iter().any(|w| w == &tasks.spec);
+        if !keep {
+            state.end_service(name);
+        }
+        keep
+    });
+    for spec in wanted {
+        if services.contains_key(&spec.service) {
+            continue;
+        }
+        *generation += 1;
+        let generation = *generation;
+        state.begin_service(&spec.service, generation);
+        let instances = tokio::spawn(watch::service_instances(
+            client.clone(),
+            namespace.map(str::to_owned),
+            spec.clone(),
+            generation,
+            tx.clone(),
+        ));
+        let operator = spec.operator.clone().map(|location| {
+            tokio::spawn(watch::operator_health(
+                client.clone(),
+                spec.service.clone(),
+                location,
+                generation,
+                tx.clone(),
+            ))
+        });
+        services.insert(
+            spec.service.clone(),
+            ServiceTasks {
+                spec,
+                _instances: AbortOnDrop(Some(instances)),
+                _operator: AbortOnDrop(operator),
+            },
+        );
+    }
+}

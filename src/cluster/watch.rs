@@ -1,0 +1,700 @@
+//! Watcher tasks: each runs one `kube_runtime` watcher (bookmarks on, the
+//! default backoff, so reconnection and 410 relists happen inside it),
+//! converts every object right away and sends the result to the hub.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Debug;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::{Stream, StreamExt as _};
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::api::core::v1::{Event, Namespace, Pod, Secret};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
+use kube::core::PartialObjectMeta;
+use kube::runtime::WatchStreamExt as _;
+use kube::runtime::watcher::{self, Event as WatchEvent, watcher};
+use kube::{Client, Resource};
+use serde::de::DeserializeOwned;
+use tokio::sync::mpsc::Sender;
+
+use crate::domain::csd::{CustomServiceDefinition, OperatorLocation};
+use crate::state::rows::OperatorHealth;
+
+use super::client::{chain_text, is_connection_error, plain_error};
+use super::convert::{self, CrdTarget, LeaseInfo, OperatorDeployment, ReleaseInfo};
+use super::hub::{Change, CsdEntry, HubEvent, OperatorServiceSpec, WorkloadKind};
+
+/// How often a heartbeat Lease is re-checked: nothing changes in the
+/// cluster when an operator dies, so time itself must be watched.
+const LEASE_RECHECK: Duration = Duration::from_secs(3);
+
+/// A watcher error, classified: (connection lost?, words).
+fn classify(err: &watcher::Error) -> Option<(bool, String)> {
+    match err {
+        watcher::Error::InitialListFailed(e)
+        | watcher::Error::WatchStartFailed(e)
+        | watcher::Error::WatchFailed(e) => {
+            if is_connection_error(e) {
+                Some((true, plain_error(e, "")))
+            } else {
+                Some((false, chain_text(e)))
+            }
+        }
+        // 410 Gone: the watcher relists by itself; nothing is wrong.
+        watcher::Error::WatchError(status) if status.code == 410 => None,
+        watcher::Error::WatchError(status) => Some((
+            status.code >= 500,
+            crate::domain::text::clean(&status.message),
+        )),
+        watcher::Error::NoResourceVersion => Some((false, err.to_string())),
+    }
+}
+
+async fn report(tx: &Sender<HubEvent>, source: &str, err: &watcher::Error) -> bool {
+    let Some((connection, error)) = classify(err) else {
+        return true;
+    };
+    tracing::debug!(source, error, connection, "watch error");
+    tx.send(HubEvent::WatchError {
+        source: source.to_owned(),
+        error,
+        connection,
+    })
+    .await
+    .is_ok()
+}
+
+/// Pumps a watcher stream into the hub, converting each object with
+/// `convert` and wrapping each change with `wrap`. Ends when the hub is gone.
+pub async fn pump<K, T, S>(
+    stream: S,
+    source: &str,
+    tx: Sender<HubEvent>,
+    convert: impl Fn(K) -> Option<T>,
+    wrap: impl Fn(Change<T>) -> HubEvent,
+) where
+    S: Stream<Item = Result<WatchEvent<K>, watcher::Error>>,
+{
+    let mut stream = std::pin::pin!(stream);
+    while let Some(item) = stream.next().await {
+        let change = match item {
+            Ok(WatchEvent::Init) => Some(Change::Init),
+            Ok(WatchEvent::InitApply(obj)) => convert(obj).map(Change::Item),
+            Ok(WatchEvent::InitDone) => Some(Change::InitDone),
+            Ok(WatchEvent::Apply(obj)) => convert(obj).map(Change::Apply),
+            Ok(WatchEvent::Delete(obj)) => convert(obj).map(Change::Delete),
+            Err(err) => {
+                if !report(&tx, source, &err).await {
+                    return;
+                }
+                None
+            }
+        };
+        if let Some(change) = change
+            && tx.send(wrap(change)).await.is_err()
+        {
+            return;
+        }
+    }
+}
+
+fn api_all<K>(client: &Client, namespace: Option<&str>) -> Api<K>
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+    K::DynamicType: Default,
+{
+    match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}
+
+fn spawn_metadata<K>(
+    set: &mut tokio::task::JoinSet<()>,
+    client: &Client,
+    namespace: Option<&str>,
+    kind: WorkloadKind,
+    source: &'static str,
+    tx: &Sender<HubEvent>,
+) where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + Debug
+        + Send
+        + 'static,
+    K::DynamicType: Default,
+{
+    // Metadata only: the owner links are all that is needed.
+    let api: Api<PartialObjectMeta<K>> = match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    };
+    let stream = watcher(api, watcher::Config::default()).default_backoff();
+    set.spawn(pump(
+        stream,
+        source,
+        tx.clone(),
+        |obj: PartialObjectMeta<K>| convert::workload_from_meta(&obj.metadata),
+        move |c| HubEvent::Workloads(kind, c),
+    ));
+}
+
+/// Starts the watches every session needs (CSDs, pods, workloads, events,
+/// Helm releases, namespaces).
+pub fn spawn_core(
+    set: &mut tokio::task::JoinSet<()>,
+    client: &Client,
+    namespace: Option<&str>,
+    tx: &Sender<HubEvent>,
+) {
+    // CSDs: cluster-scoped, read dynamically (no typed struct to drift).
+    let csd_resource = ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("osc.io", "v1beta1", "CustomServiceDefinition"),
+        "customservicedefinitions",
+    );
+    let csds: Api<DynamicObject> = Api::all_with(client.clone(), &csd_resource);
+    set.spawn(pump(
+        watcher(csds, watcher::Config::default()).default_backoff(),
+        "csds",
+        tx.clone(),
+        csd_entry,
+        HubEvent::Csd,
+    ));
+
+    // Pods as dynamic objects: only the status is kept as JSON.
+    let pod_resource = ApiResource::erase::<Pod>(&());
+    let pods: Api<DynamicObject> = match namespace {
+        Some(ns) => Api::namespaced_with(client.clone(), ns, &pod_resource),
+        None => Api::all_with(client.clone(), &pod_resource),
+    };
+    set.spawn(pump(
+        watcher(pods, watcher::Config::default()).default_backoff(),
+        "pods",
+        tx.clone(),
+        convert::pod_from_object,
+        HubEvent::Pods,
+    ));
+
+    spawn_metadata::<StatefulSet>(
+        set,
+        client,
+        namespace,
+        WorkloadKind::StatefulSet,
+        "statefulsets",
+        tx,
+    );
+    spawn_metadata::<Deployment>(
+        set,
+        client,
+        namespace,
+        WorkloadKind::Deployment,
+        "deployments",
+        tx,
+    );
+    spawn_metadata::<ReplicaSet>(
+        set,
+        client,
+        namespace,
+        WorkloadKind::ReplicaSet,
+        "replicasets",
+        tx,
+    );
+
+    let events: Api<Event> = api_all(client, namespace);
+    set.spawn(pump(
+        watcher(events, watcher::Config::default()).default_backoff(),
+        "events",
+        tx.clone(),
+        |e: Event| convert::event_from(&e),
+        HubEvent::Events,
+    ));
+
+    let namespaces: Api<PartialObjectMeta<Namespace>> = Api::all(client.clone());
+    set.spawn(pump(
+        watcher(namespaces, watcher::Config::default()).default_backoff(),
+        "namespaces",
+        tx.clone(),
+        |n: PartialObjectMeta<Namespace>| n.metadata.name,
+        HubEvent::Namespaces,
+    ));
+
+    let secrets: Api<Secret> = api_all(client, namespace);
+    set.spawn(releases(secrets, tx.clone()));
+}
+
+fn csd_entry(object: DynamicObject) -> Option<CsdEntry> {
+    let name = object.metadata.name.clone()?;
+    let value = serde_json::to_value(&object).ok()?;
+    let csd = match CustomServiceDefinition::from_value(&value) {
+        Ok(csd) => {
+            if !csd.problems.is_empty() {
+                tracing::debug!(csd = %name, problems = ?csd.problems, "CSD read with problems");
+            }
+            Some(Arc::new(csd))
+        }
+        Err(e) => {
+            tracing::warn!(csd = %name, error = %e, "CSD not usable");
+            None
+        }
+    };
+    Some(CsdEntry {
+        name: crate::domain::text::clean(&name),
+        csd,
+    })
+}
+
+/// Revisions known per release, from the Secrets' `name`/`version` labels.
+#[derive(Default)]
+struct ReleaseTracker {
+    /// (namespace, release) -> revision -> Secret name.
+    revisions: HashMap<(String, String), BTreeMap<u64, String>>,
+}
+
+fn release_labels(secret: &Secret) -> Option<(String, String, u64, String)> {
+    let labels = secret.metadata.labels.as_ref()?;
+    let name = labels.get("name")?.clone();
+    let revision = labels.get("version")?.parse().ok()?;
+    Some((
+        secret.metadata.namespace.clone().unwrap_or_default(),
+        name,
+        revision,
+        secret.metadata.name.clone()?,
+    ))
+}
+
+fn decode(secret: &Secret) -> Option<ReleaseInfo> {
+    if secret.type_.as_deref() != Some(crate::domain::helm::RELEASE_SECRET_TYPE) {
+        return None;
+    }
+    let data = secret.data.as_ref()?.get("release")?;
+    let namespace = secret.metadata.namespace.as_deref().unwrap_or("");
+    let created = secret
+        .metadata
+        .creation_timestamp
+        .as_ref()
+        .map(convert::epoch)
+        .unwrap_or(0);
+    match crate::domain::helm::decode_release_data(&data.0) {
+        Ok(release) => Some(convert::release_from(&release, namespace, created)),
+        Err(e) => {
+            tracing::warn!(
+                secret = secret.metadata.name.as_deref().unwrap_or(""),
+                namespace,
+                error = %e,
+                "Helm release not readable"
+            );
+            None
+        }
+    }
+}
+
+/// Watches Helm release Secrets (`owner=helm`) and decodes only the latest
+/// revision of each release.
+async fn releases(api: Api<Secret>, tx: Sender<HubEvent>) {
+    let config = watcher::Config::default().labels("owner=helm");
+    let mut stream = std::pin::pin!(watcher(api.clone(), config).default_backoff());
+    let mut tracker = ReleaseTracker::default();
+    // During a relist: the newest Secret seen per release.
+    let mut buffer: HashMap<(String, String), (u64, Secret)> = HashMap::new();
+    while let Some(item) = stream.next().await {
+        let changes: Vec<Change<ReleaseInfo>> = match item {
+            Ok(WatchEvent::Init) => {
+                tracker.revisions.clear();
+                buffer.clear();
+                vec![Change::Init]
+            }
+            Ok(WatchEvent::InitApply(secret)) => {
+                if let Some((ns, name, revision, secret_name)) = release_labels(&secret) {
+                    let key = (ns, name);
+                    tracker
+                        .revisions
+                        .entry(key.clone())
+                        .or_default()
+                        .insert(revision, secret_name);
+                    if buffer.get(&key).is_none_or(|(r, _)| *r <= revision) {
+                        buffer.insert(key, (revision, secret));
+                    }
+                }
+                Vec::new()
+            }
+            Ok(WatchEvent::InitDone) => {
+                let mut out: Vec<Change<ReleaseInfo>> = buffer
+                    .drain()
+                    .filter_map(|(_, (_, secret))| decode(&secret))
+                    .map(Change::Item)
+                    .collect();
+                out.push(Change::InitDone);
+                out
+            }
+            Ok(WatchEvent::Apply(secret)) => {
+                let Some((ns, name, revision, secret_name)) = release_labels(&secret) else {
+                    continue;
+                };
+                let revisions = tracker.revisions.entry((ns, name)).or_default();
+                revisions.insert(revision, secret_name);
+                let newest = revisions.keys().next_back().copied();
+                if newest == Some(revision) {
+                    decode(&secret).map(Change::Apply).into_iter().collect()
+                } else {
+                    Vec::new()
+                }
+            }
+            Ok(WatchEvent::Delete(secret)) => {
+                let Some((ns, name, revision, _)) = release_labels(&secret) else {
+                    continue;
+                };
+                let key = (ns.clone(), name.clone());
+                let revisions = tracker.revisions.entry(key.clone()).or_default();
+                let was_newest = revisions.keys().next_back().copied() == Some(revision);
+                revisions.remove(&revision);
+                match revisions.iter().next_back().map(|(_, s)| s.clone()) {
+                    None => {
+                        tracker.revisions.remove(&key);
+                        decode(&secret).map(Change::Delete).into_iter().collect()
+                    }
+                    Some(previous) if was_newest => {
+                        // Rare (rollback of history): read the now-newest one.
+                        let ns_api: Api<Secret> = Api::namespaced(api.clone().into_client(), &ns);
+                        match ns_api.get_opt(&previous).await {
+                            Ok(Some(secret)) => {
+                                decode(&secret).map(Change::Apply).into_iter().collect()
+                            }
+                            Ok(None) => Vec::new(),
+                            Err(e) => {
+                                tracing::debug!(error = %e, "cannot read previous release revision");
+                                Vec::new()
+                            }
+                        }
+                    }
+                    Some(_) => Vec::new(),
+                }
+            }
+            Err(err) => {
+                if !report(&tx, "releases", &err).await {
+                    return;
+                }
+                Vec::new()
+            }
+        };
+        for change in changes {
+            if tx.send(HubEvent::Releases(change)).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// Watches an Operator service's CRD (by name) and, once it is known, the
+/// service's CRs. A missing CRD yields an empty instance list.
+pub async fn service_instances(
+    client: Client,
+    namespace: Option<String>,
+    spec: OperatorServiceSpec,
+    generation: u64,
+    tx: Sender<HubEvent>,
+) {
+    let service = spec.service.clone();
+    let source = format!("instances:{service}");
+    let send_empty = |tx: Sender<HubEvent>, service: String| async move {
+        for change in [Change::Init, Change::InitDone] {
+            let _ = tx
+                .send(HubEvent::Instances {
+                    service: service.clone(),
+                    generation,
+                    change,
+                })
+                .await;
+        }
+    };
+    let Some(crd_name) = spec.crd.clone() else {
+        tracing::warn!(service, "Operator CSD has no CRDRef");
+        send_empty(tx, service).await;
+        return;
+    };
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    let config = watcher::Config::default().fields(&format!("metadata.name={crd_name}"));
+    let mut crd_stream = std::pin::pin!(watcher(crds, config).default_backoff());
+    // None until the first list decides; then the CRD's target, if any.
+    let mut current: Option<Option<CrdTarget>> = None;
+    let mut seen_in_list = false;
+    // Dropping the guard (task aborted or ended) stops the CR watch too.
+    let mut instances = AbortOnDrop::default();
+    while let Some(item) = crd_stream.next().await {
+        let next = match item {
+            Ok(WatchEvent::Init) => {
+                seen_in_list = false;
+                continue;
+            }
+            Ok(WatchEvent::InitApply(crd)) => {
+                seen_in_list = true;
+                convert::crd_target(&crd)
+            }
+            Ok(WatchEvent::Apply(crd)) => convert::crd_target(&crd),
+            Ok(WatchEvent::InitDone) if seen_in_list => continue,
+            Ok(WatchEvent::InitDone) | Ok(WatchEvent::Delete(_)) => None,
+            Err(err) => {
+                if !report(&tx, &source, &err).await {
+                    break;
+                }
+                continue;
+            }
+        };
+        if current.as_ref() == Some(&next) {
+            continue;
+        }
+        instances = AbortOnDrop::default();
+        current = Some(next.clone());
+        match next {
+            Some(target) => {
+                let resource = target.api_resource();
+                let api: Api<DynamicObject> = match (&namespace, target.namespaced) {
+                    (Some(ns), true) => Api::namespaced_with(client.clone(), ns, &resource),
+                    _ => Api::all_with(client.clone(), &resource),
+                };
+                let definition = spec.version_definition.clone();
+                let service = service.clone();
+                let wrap_service = service.clone();
+                let tx = tx.clone();
+                let source = source.clone();
+                instances = AbortOnDrop(Some(tokio::spawn(async move {
+                    pump(
+                        watcher(api, watcher::Config::default()).default_backoff(),
+                        &source,
+                        tx,
+                        move |obj: DynamicObject| {
+                            convert::instance_from_object(&service, definition.as_ref(), &obj)
+                        },
+                        move |change| HubEvent::Instances {
+                            service: wrap_service.clone(),
+                            generation,
+                            change,
+                        },
+                    )
+                    .await;
+                })));
+            }
+            None => {
+                tracing::warn!(service, crd = crd_name, "CRD not found");
+                send_empty(tx.clone(), service.clone()).await;
+            }
+        }
+    }
+    drop(instances);
+}
+
+/// Aborts a task when dropped (a task handle alone does not).
+#[derive(Debug, Default)]
+pub struct AbortOnDrop(pub Option<tokio::task::JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(handle) = self.0.take() {
+            handle.abort();
+        }
+    }
+}
+
+/// Follows the health of the operator behind a service.
+pub async fn operator_health(
+    client: Client,
+    service: String,
+    location: OperatorLocation,
+    generation: u64,
+    tx: Sender<HubEvent>,
+) {
+    match location {
+        OperatorLocation::Deployment { namespace, name } => {
+            deployment_operator(client, service, namespace, name, generation, tx).await;
+        }
+        OperatorLocation::Lease { namespace, name } => {
+            lease_operator(client, service, namespace, name, generation, tx).await;
+        }
+    }
+}
+
+async fn send_health(
+    tx: &Sender<HubEvent>,
+    last: &mut Option<OperatorHealth>,
+    service: &str,
+    generation: u64,
+    health: OperatorHealth,
+) -> bool {
+    if last.as_ref() == Some(&health) {
+        return true;
+    }
+    *last = Some(health.clone());
+    tx.send(HubEvent::Operator {
+        service: service.to_owned(),
+        generation,
+        health,
+    })
+    .await
+    .is_ok()
+}
+
+type PodStream =
+    std::pin::Pin<Box<dyn Stream<Item = Result<WatchEvent<DynamicObject>, watcher::Error>> + Send>>;
+
+async fn deployment_operator(
+    client: Client,
+    service: String,
+    namespace: String,
+    name: String,
+    generation: u64,
+    tx: Sender<HubEvent>,
+) {
+    let location = format!("{namespace}/{name}");
+    let source = format!("operator:{service}");
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), &namespace);
+    let config = watcher::Config::default().fields(&format!("metadata.name={name}"));
+    let mut deployment_stream = std::pin::pin!(watcher(deployments, config).default_backoff());
+    let mut deployment: Option<OperatorDeployment> = None;
+    let mut listed = false;
+    let mut selector: Option<String> = None;
+    let mut pod_stream: Option<PodStream> = None;
+    // Pod uid -> why it is not ready (the operator's own pods only).
+    let mut pods: HashMap<String, Option<String>> = HashMap::new();
+    let mut last = None;
+    loop {
+        let pod_next = async {
+            match pod_stream.as_mut() {
+                Some(stream) => stream.next().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            item = deployment_stream.next() => {
+                let Some(item) = item else { return };
+                match item {
+                    Ok(WatchEvent::Init) => {}
+                    Ok(WatchEvent::InitApply(d) | WatchEvent::Apply(d)) => {
+                        deployment = Some(convert::operator_deployment(&d));
+                    }
+                    Ok(WatchEvent::InitDone) => listed = true,
+                    Ok(WatchEvent::Delete(_)) => deployment = None,
+                    Err(err) => {
+                        if !report(&tx, &source, &err).await { return; }
+                    }
+                }
+                let wanted = deployment.as_ref().and_then(|d| d.selector.clone());
+                if wanted != selector {
+                    selector = wanted;
+                    pods.clear();
+                    pod_stream = selector.as_ref().map(|labels| {
+                        let resource = ApiResource::erase::<Pod>(&());
+                        let api: Api<DynamicObject> =
+                            Api::namespaced_with(client.clone(), &namespace, &resource);
+                        let config = watcher::Config::default().labels(labels);
+                        let stream: PodStream = Box::pin(watcher(api, config).default_backoff());
+                        stream
+                    });
+                }
+            }
+            item = pod_next => {
+                match item {
+                    Some(Ok(WatchEvent::Init)) => pods.clear(),
+                    Some(Ok(WatchEvent::InitApply(p) | WatchEvent::Apply(p))) => {
+                        if let Some(info) = convert::pod_from_object(p) {
+                            let reason = if info.summary.ready { None } else {
+                                Some(info.summary.reason.unwrap_or_else(|| info.summary.phase.clone()))
+                            };
+                            pods.insert(info.uid, reason);
+                        }
+                    }
+                    Some(Ok(WatchEvent::Delete(p))) => {
+                        if let Some(uid) = p.metadata.uid { pods.remove(&uid); }
+                    }
+                    Some(Ok(WatchEvent::InitDone)) => {}
+                    Some(Err(err)) => {
+                        if !report(&tx, &source, &err).await { return; }
+                    }
+                    None => pod_stream = None,
+                }
+            }
+        }
+        if !listed {
+            continue;
+        }
+        let mut reasons: Vec<String> = pods.values().flatten().cloned().collect();
+        reasons.sort();
+        let health = convert::deployment_health(&location, deployment.as_ref(), &reasons);
+        if !send_health(&tx, &mut last, &service, generation, health).await {
+            return;
+        }
+    }
+}
+
+async fn lease_operator(
+    client: Client,
+    service: String,
+    namespace: String,
+    name: String,
+    generation: u64,
+    tx: Sender<HubEvent>,
+) {
+    let location = format!("{namespace}/{name}");
+    let source = format!("operator:{service}");
+    let leases: Api<Lease> = Api::namespaced(client, &namespace);
+    let config = watcher::Config::default().fields(&format!("metadata.name={name}"));
+    let mut stream = std::pin::pin!(watcher(leases, config).default_backoff());
+    let mut lease: Option<LeaseInfo> = None;
+    let mut listed = false;
+    let mut last = None;
+    let mut tick = tokio::time::interval(LEASE_RECHECK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            item = stream.next() => {
+                let Some(item) = item else { return };
+                match item {
+                    Ok(WatchEvent::Init) => {}
+                    Ok(WatchEvent::InitApply(l) | WatchEvent::Apply(l)) => {
+                        lease = Some(convert::lease_info(&l));
+                    }
+                    Ok(WatchEvent::InitDone) => listed = true,
+                    Ok(WatchEvent::Delete(_)) => lease = None,
+                    Err(err) => {
+                        if !report(&tx, &source, &err).await { return; }
+                    }
+                }
+            }
+            _ = tick.tick() => {}
+        }
+        if !listed {
+            continue;
+        }
+        let health = convert::lease_health(&location, lease.as_ref(), now());
+        if !send_health(&tx, &mut last, &service, generation, health).await {
+            return;
+        }
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// While disconnected: asks the API server for its version every couple of
+/// seconds, and reports `Alive` once it answers (a quiet cluster sends no
+/// watch events that would say so).
+pub async fn probe(client: Client, tx: Sender<HubEvent>) {
+    let mut delay = Duration::from_millis(500);
+    loop {
+        tokio::time::sleep(delay).await;
+        let answered =
+            tokio::time::timeout(Duration::from_secs(5), client.apiserver_version()).await;
+        if matches!(answered, Ok(Ok(_))) {
+            let _ = tx.send(HubEvent::Alive).await;
+            return;
+        }
+        delay = (delay * 2).min(Duration::from_secs(2));
+    }
+}

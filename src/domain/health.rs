@@ -1,0 +1,317 @@
+//! How healthy a pod, a workload or an instance is: one set of rules shared
+//! by the instance list, the detail view and (later) diagnosis.
+
+use serde_json::Value;
+
+/// Health of an instance. Ordered from best to worst-ish so that sorting by
+/// health groups problems together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Health {
+    /// Everything ready.
+    Healthy,
+    /// Rolling out or scaling.
+    Progressing,
+    /// Running but not fully ready.
+    Degraded,
+    /// Not working.
+    Failed,
+    /// Being deleted.
+    Deleting,
+    /// Not known (yet).
+    Unknown,
+}
+
+impl Health {
+    /// All values, in display order.
+    pub const ALL: [Health; 6] = [
+        Health::Healthy,
+        Health::Progressing,
+        Health::Degraded,
+        Health::Failed,
+        Health::Deleting,
+        Health::Unknown,
+    ];
+
+    /// A symbol so health reads without colour.
+    pub fn symbol(self) -> char {
+        match self {
+            Health::Healthy => '✓',
+            Health::Progressing => '↻',
+            Health::Degraded => '!',
+            Health::Failed => '✗',
+            Health::Deleting => '⌫',
+            Health::Unknown => '?',
+        }
+    }
+
+    /// A word so health reads without colour; also what the filter matches.
+    pub fn label(self) -> &'static str {
+        match self {
+            Health::Healthy => "healthy",
+            Health::Progressing => "progressing",
+            Health::Degraded => "degraded",
+            Health::Failed => "failed",
+            Health::Deleting => "deleting",
+            Health::Unknown => "unknown",
+        }
+    }
+
+    pub(crate) fn index(self) -> usize {
+        match self {
+            Health::Healthy => 0,
+            Health::Progressing => 1,
+            Health::Degraded => 2,
+            Health::Failed => 3,
+            Health::Deleting => 4,
+            Health::Unknown => 5,
+        }
+    }
+}
+
+/// What the console keeps of a pod: enough for readiness, restarts and why
+/// it is not ready.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodSummary {
+    /// Pod phase (Pending, Running, Succeeded, Failed, Unknown).
+    pub phase: String,
+    /// The Ready condition is True.
+    pub ready: bool,
+    /// Sum of container restarts.
+    pub restarts: u32,
+    /// Why it is not ready: a waiting/terminated reason such as
+    /// CrashLoopBackOff, ImagePullBackOff, OOMKilled, or the scheduler's
+    /// Unschedulable message.
+    pub reason: Option<String>,
+    /// Being deleted.
+    pub deleting: bool,
+}
+
+impl PodSummary {
+    /// Reads a pod object (JSON as the API server returns it). Missing
+    /// fields read as not ready; nothing here can fail.
+    pub fn from_pod(pod: &Value) -> Self {
+        let status = &pod["status"];
+        let phase = status["phase"].as_str().unwrap_or("Unknown").to_owned();
+        let ready = conditions(status).any(|c| c["type"] == "Ready" && c["status"] == "True");
+        let mut restarts = 0u32;
+        let mut reason = None;
+        let statuses = ["initContainerStatuses", "containerStatuses"]
+            .iter()
+            .flat_map(|key| status[*key].as_array().into_iter().flatten());
+        for container in statuses {
+            let count = container["restartCount"].as_u64().unwrap_or(0);
+            restarts = restarts.saturating_add(u32::try_from(count).unwrap_or(u32::MAX));
+            if reason.is_none() {
+                reason = container_reason(container);
+            }
+        }
+        if reason.is_none() && !ready {
+            reason = conditions(status)
+                .find(|c| c["type"] == "PodScheduled" && c["status"] == "False")
+                .map(|c| {
+                    let why = c["reason"].as_str().unwrap_or("Unschedulable");
+                    match c["message"].as_str() {
+                        Some(message) if !message.is_empty() => format!("{why}: {message}"),
+                        _ => why.to_owned(),
+                    }
+                });
+        }
+        if reason.is_none() && phase == "Failed" {
+            reason = status["reason"].as_str().map(str::to_owned);
+        }
+        Self {
+            phase,
+            ready,
+            restarts,
+            reason: reason.map(|r| super::text::clean(&r)),
+            deleting: !pod["metadata"]["deletionTimestamp"].is_null(),
+        }
+    }
+
+    /// Health of the pod alone.
+    pub fn health(&self) -> Health {
+        if self.deleting {
+            Health::Deleting
+        } else if self.ready || self.phase == "Succeeded" {
+            Health::Healthy
+        } else if self.phase == "Failed" || self.reason.as_deref().is_some_and(is_failure) {
+            Health::Failed
+        } else if self.phase == "Pending" {
+            Health::Progressing
+        } else {
+            Health::Degraded
+        }
+    }
+
+    /// One-line state, e.g. "Running, 1/1 ready, 4 restarts".
+    pub fn status_text(&self) -> String {
+        let mut text = self.phase.clone();
+        text.push_str(if self.ready { ", ready" } else { ", not ready" });
+        if self.restarts > 0 {
+            text.push_str(&format!(", {} restarts", self.restarts));
+        }
+        text
+    }
+}
+
+fn conditions(status: &Value) -> impl Iterator<Item = &Value> {
+    status["conditions"].as_array().into_iter().flatten()
+}
+
+/// The reason a container is not running well, if any.
+fn container_reason(container: &Value) -> Option<String> {
+    let state = &container["state"];
+    if let Some(reason) = state["waiting"]["reason"].as_str()
+        && reason != "ContainerCreating"
+        && reason != "PodInitializing"
+    {
+        return Some(match state["waiting"]["message"].as_str() {
+            Some(message) if !message.is_empty() => format!("{reason}: {message}"),
+            _ => reason.to_owned(),
+        });
+    }
+    if let Some(reason) = state["terminated"]["reason"].as_str()
+        && reason != "Completed"
+    {
+        return Some(reason.to_owned());
+    }
+    let last = &container["lastState"]["terminated"]["reason"];
+    if let Some(reason) = last.as_str()
+        && reason == "OOMKilled"
+        && container["ready"] != Value::Bool(true)
+    {
+        return Some("OOMKilled (last run)".to_owned());
+    }
+    None
+}
+
+/// Reasons that mean the pod will not get better by waiting.
+pub fn is_failure(reason: &str) -> bool {
+    [
+        "CrashLoopBackOff",
+        "ImagePullBackOff",
+        "ErrImagePull",
+        "InvalidImageName",
+        "CreateContainerConfigError",
+        "CreateContainerError",
+        "RunContainerError",
+        "OOMKilled",
+        "Error",
+    ]
+    .iter()
+    .any(|r| reason.starts_with(r))
+}
+
+/// Health of an operator-managed instance from its status, whether it is
+/// being deleted, and its pods (ready, total).
+///
+/// The phase words operators use vary, so they are matched loosely: the
+/// operator's own words decide first, pods refine a healthy phase.
+pub fn instance_health(object: &Value, pods: (u32, u32)) -> Health {
+    if !object["metadata"]["deletionTimestamp"].is_null() {
+        return Health::Deleting;
+    }
+    let status = &object["status"];
+    let phase = status["phase"]
+        .as_str()
+        .or_else(|| status["state"].as_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let failed_condition = conditions(status).any(|c| {
+        let kind = c["type"].as_str().unwrap_or("");
+        (matches!(kind, "Failed" | "Degraded" | "UpgradeFailed") && c["status"] == "True")
+            || (kind == "Ready" && c["status"] == "False")
+    });
+    let by_phase = match phase.as_str() {
+        "" => None,
+        "running" | "ready" | "healthy" | "available" | "succeeded" | "deployed" => {
+            Some(Health::Healthy)
+        }
+        "failed" | "error" | "upgradefailed" | "crashloop" => Some(Health::Failed),
+        "deleting" | "terminating" => Some(Health::Deleting),
+        "degraded" | "unhealthy" | "warning" => Some(Health::Degraded),
+        _ => Some(Health::Progressing),
+    };
+    let (ready, total) = pods;
+    match by_phase {
+        Some(Health::Healthy) if failed_condition || ready < total => Health::Degraded,
+        Some(health) => health,
+        None if total > 0 && ready == total && !failed_condition => Health::Healthy,
+        None if total > 0 => Health::Degraded,
+        None => Health::Unknown,
+    }
+}
+
+/// Health of a Helm release from its status and its pods (ready, total).
+pub fn release_health(status: &str, pods: (u32, u32)) -> Health {
+    let (ready, total) = pods;
+    match status {
+        "deployed" if ready < total => Health::Degraded,
+        "deployed" => Health::Healthy,
+        "failed" => Health::Failed,
+        "uninstalling" => Health::Deleting,
+        s if s.starts_with("pending") => Health::Progressing,
+        _ => Health::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn pod_reasons() {
+        let crash = json!({"status": {"phase": "Running",
+            "conditions": [{"type": "Ready", "status": "False"}],
+            "containerStatuses": [{"restartCount": 7,
+                "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s"}}}]}});
+        let pod = PodSummary::from_pod(&crash);
+        assert_eq!(pod.restarts, 7);
+        assert_eq!(
+            pod.reason.as_deref(),
+            Some("CrashLoopBackOff: back-off 5m0s")
+        );
+        assert_eq!(pod.health(), Health::Failed);
+
+        let pending = json!({"status": {"phase": "Pending", "conditions": [
+            {"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+             "message": "0/3 nodes are available"}]}});
+        let pod = PodSummary::from_pod(&pending);
+        assert_eq!(
+            pod.reason.as_deref(),
+            Some("Unschedulable: 0/3 nodes are available")
+        );
+        assert_eq!(pod.health(), Health::Progressing);
+
+        let ok = json!({"status": {"phase": "Running",
+            "conditions": [{"type": "Ready", "status": "True"}],
+            "containerStatuses": [{"restartCount": 0, "state": {"running": {}}}]}});
+        assert_eq!(PodSummary::from_pod(&ok).health(), Health::Healthy);
+        assert_eq!(PodSummary::from_pod(&json!({})).health(), Health::Degraded);
+    }
+
+    #[test]
+    fn instance_rules() {
+        let running = json!({"status": {"phase": "Running"}});
+        assert_eq!(instance_health(&running, (3, 3)), Health::Healthy);
+        assert_eq!(instance_health(&running, (2, 3)), Health::Degraded);
+        let upgrading = json!({"status": {"phase": "Upgrading"}});
+        assert_eq!(instance_health(&upgrading, (3, 5)), Health::Progressing);
+        let failed = json!({"status": {"phase": "Failed"}});
+        assert_eq!(instance_health(&failed, (3, 3)), Health::Failed);
+        let deleting = json!({"metadata": {"deletionTimestamp": "2026-01-01T00:00:00Z"}});
+        assert_eq!(instance_health(&deleting, (0, 0)), Health::Deleting);
+        assert_eq!(instance_health(&json!({}), (0, 0)), Health::Unknown);
+        assert_eq!(instance_health(&json!({}), (1, 1)), Health::Healthy);
+        let not_ready = json!({"status": {"phase": "Running",
+            "conditions": [{"type": "Ready", "status": "False"}]}});
+        assert_eq!(instance_health(&not_ready, (3, 3)), Health::Degraded);
+        assert_eq!(release_health("deployed", (1, 1)), Health::Healthy);
+        assert_eq!(release_health("failed", (1, 1)), Health::Failed);
+        assert_eq!(
+            release_health("pending-upgrade", (0, 1)),
+            Health::Progressing
+        );
+    }
+}

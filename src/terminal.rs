@@ -1,0 +1,170 @@
+//! The terminal: raw mode, alternate screen, mouse, and putting everything
+//! back however the console ends (return, error, panic or signal).
+
+use std::io::{BufWriter, Stdout, Write};
+
+use crossterm::event::{
+    DisableMouseCapture, EnableMouseCapture, KeyCode as CtKey, KeyEvent, KeyEventKind,
+    KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+
+use crate::action::MouseInput;
+use crate::keymap::{KeyCode, KeyPress};
+
+/// The backend osctui draws on. Output is buffered so a frame leaves in
+/// one write, which matters over a slow SSH link.
+pub type Backend = CrosstermBackend<BufWriter<Stdout>>;
+
+/// Takes over the terminal; restores it when dropped.
+pub struct TerminalGuard {
+    /// The ratatui terminal.
+    pub terminal: Terminal<Backend>,
+}
+
+impl TerminalGuard {
+    /// Enters raw mode and the alternate screen, with mouse reporting, and
+    /// installs a panic hook that restores the terminal before the report
+    /// is printed.
+    pub fn enter() -> std::io::Result<Self> {
+        install_panic_hook();
+        enable_raw_mode()?;
+        let mut out = BufWriter::with_capacity(64 * 1024, std::io::stdout());
+        let setup = crossterm::execute!(out, EnterAlternateScreen, EnableMouseCapture);
+        if let Err(err) = setup {
+            restore();
+            return Err(err);
+        }
+        match Terminal::new(CrosstermBackend::new(out)) {
+            Ok(mut terminal) => {
+                let _ = terminal.hide_cursor();
+                Ok(Self { terminal })
+            }
+            Err(err) => {
+                restore();
+                Err(err)
+            }
+        }
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        let _ = self.terminal.backend_mut().flush();
+        restore();
+    }
+}
+
+/// Puts the terminal back. Safe to call more than once.
+pub fn restore() {
+    let mut out = std::io::stdout();
+    let _ = crossterm::execute!(
+        out,
+        crossterm::terminal::EndSynchronizedUpdate,
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+    let _ = disable_raw_mode();
+}
+
+fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore();
+        previous(info);
+    }));
+}
+
+/// A crossterm key event as the keymap's key, or None for releases and
+/// keys the console does not use.
+pub fn key_press(event: KeyEvent) -> Option<KeyPress> {
+    if event.kind == KeyEventKind::Release {
+        return None;
+    }
+    let mods = event.modifiers;
+    let (code, shift) = match event.code {
+        // Shift is part of the character already (`G`).
+        CtKey::Char(c) => (KeyCode::Char(c), false),
+        CtKey::Enter => (KeyCode::Enter, mods.contains(KeyModifiers::SHIFT)),
+        CtKey::Esc => (KeyCode::Esc, mods.contains(KeyModifiers::SHIFT)),
+        CtKey::Backspace => (KeyCode::Backspace, mods.contains(KeyModifiers::SHIFT)),
+        CtKey::Tab => (KeyCode::Tab, mods.contains(KeyModifiers::SHIFT)),
+        CtKey::BackTab => (KeyCode::Tab, true),
+        CtKey::Up => (KeyCode::Up, mods.contains(KeyModifiers::SHIFT)),
+        CtKey::Down => (KeyCode::Down, mods.contains(KeyModifiers::SHIFT)),
+        CtKey::Left => (KeyCode::Left, mods.contains(KeyModifiers::SHIFT)),
+        CtKey::Right => (KeyCode::Right, mods.contains(KeyModifiers::SHIFT)),
+        CtKey::PageUp => (KeyCode::PageUp, mods.contains(KeyModifiers::SHIFT)),
+        CtKey::PageDown => (KeyCode::PageDown, mods.contains(KeyModifiers::SHIFT)),
+        CtKey::Home => (KeyCode::Home, mods.contains(KeyModifiers::SHIFT)),
+        CtKey::End => (KeyCode::End, mods.contains(KeyModifiers::SHIFT)),
+        CtKey::Delete => (KeyCode::Delete, mods.contains(KeyModifiers::SHIFT)),
+        CtKey::F(n) if (1..=12).contains(&n) => (KeyCode::F(n), mods.contains(KeyModifiers::SHIFT)),
+        _ => return None,
+    };
+    let ctrl = mods.contains(KeyModifiers::CONTROL);
+    // Ctrl+letter arrives lowercase from most terminals; fold it so that
+    // `ctrl+d` matches whatever the terminal sent.
+    let code = match code {
+        KeyCode::Char(c) if ctrl => KeyCode::Char(c.to_ascii_lowercase()),
+        other => other,
+    };
+    Some(KeyPress {
+        code,
+        ctrl,
+        alt: mods.contains(KeyModifiers::ALT),
+        shift,
+    })
+}
+
+/// A crossterm mouse event as a gesture the console uses.
+pub fn mouse_input(event: MouseEvent) -> Option<MouseInput> {
+    match event.kind {
+        MouseEventKind::Down(MouseButton::Left) => Some(MouseInput::Click {
+            column: event.column,
+            row: event.row,
+        }),
+        MouseEventKind::ScrollUp => Some(MouseInput::ScrollUp),
+        MouseEventKind::ScrollDown => Some(MouseInput::ScrollDown),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_convert_like_the_keymap_spells_them() {
+        let ev = |code, mods| KeyEvent::new(code, mods);
+        let parse = |s: &str| KeyPress::parse(s).ok();
+        assert_eq!(
+            key_press(ev(CtKey::Char('G'), KeyModifiers::SHIFT)),
+            parse("G")
+        );
+        assert_eq!(
+            key_press(ev(CtKey::Char('d'), KeyModifiers::CONTROL)),
+            parse("ctrl+d")
+        );
+        assert_eq!(
+            key_press(ev(CtKey::Char('D'), KeyModifiers::CONTROL)),
+            parse("ctrl+d")
+        );
+        assert_eq!(
+            key_press(ev(CtKey::BackTab, KeyModifiers::SHIFT)),
+            parse("shift+Tab")
+        );
+        assert_eq!(
+            key_press(ev(CtKey::Enter, KeyModifiers::NONE)),
+            parse("Enter")
+        );
+        let mut release = ev(CtKey::Char('j'), KeyModifiers::NONE);
+        release.kind = KeyEventKind::Release;
+        assert_eq!(key_press(release), None);
+    }
+}

@@ -1,0 +1,182 @@
+//! End to end: the real `osctui` binary in a pseudo-terminal against the
+//! sandbox with its samples (`sandbox/up --samples`), read off the screen.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use kube::api::{Api, DeleteParams, DynamicObject, PostParams};
+use kube::core::{ApiResource, GroupVersionKind};
+use osctui_testkit::pty::Console;
+
+/// Generous: the first frames wait for the watches' first lists.
+const LOAD: Duration = Duration::from_secs(30);
+const STEP: Duration = Duration::from_secs(5);
+
+/// Starts the console on the sandbox, or returns None when the sandbox is
+/// not there (which fails under CI=true, inside `sandbox_client`).
+async fn console(args: &[&str], cols: u16, rows: u16) -> Option<(kube::Client, Console)> {
+    let client = osctui_testkit::sandbox_client().await?;
+    let kubeconfig = osctui_testkit::sandbox_kubeconfig_path();
+    let kubeconfig = kubeconfig.to_string_lossy().into_owned();
+    let mut all = vec!["--kubeconfig", kubeconfig.as_str()];
+    all.extend_from_slice(args);
+    // A private config directory and log file: the developer's own
+    // settings must not change what the tests see.
+    let home = std::env::temp_dir().join(osctui_testkit::unique_name("osctui-e2e"));
+    let config = home.join("config");
+    let log = home.join("osctui.log");
+    let _ = std::fs::create_dir_all(&config);
+    let console = Console::spawn(
+        Path::new(env!("CARGO_BIN_EXE_osctui")),
+        &all,
+        &[
+            ("OSCTUI_CONFIG_DIR", &config.to_string_lossy()),
+            ("OSCTUI_LOG", &log.to_string_lossy()),
+            ("NO_COLOR", ""),
+        ],
+        cols,
+        rows,
+    )
+    .unwrap_or_else(|err| panic!("cannot start osctui in a pty: {err}"));
+    Some((client, console))
+}
+
+/// Esc, then a pause: an Esc followed at once by another key reads as
+/// Alt+key, as in any terminal.
+fn esc(console: &Console) {
+    let _ = console.key_esc();
+    std::thread::sleep(Duration::from_millis(150));
+}
+
+fn ok(result: Result<String, String>) -> String {
+    result.unwrap_or_else(|err| panic!("{err}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn seeded_instances_are_listed_filtered_and_opened() {
+    let Some((_client, console)) = console(&[], 120, 40).await else {
+        return;
+    };
+    // The services view comes first, with the sample services.
+    let screen = ok(console.wait_for("Memcached", LOAD));
+    for service in ["Kafka", "ZooKeeper", "Redis"] {
+        assert!(screen.contains(service), "{service} missing:\n{screen}");
+    }
+    // The instances of every service.
+    let _ = console.send_keys("2");
+    let screen = ok(console.wait_for("legacy-events", LOAD));
+    for name in [
+        "orders",
+        "payments",
+        "audit-log",
+        "clickstream",
+        "web-cache",
+        "sessions",
+    ] {
+        assert!(screen.contains(name), "{name} missing:\n{screen}");
+    }
+    assert!(
+        screen.contains("failed"),
+        "legacy-events should read failed:\n{screen}"
+    );
+
+    // A filter narrows them; `!` inverts it.
+    let _ = console.send_keys("/team-b");
+    ok(console.wait_gone("orders", STEP));
+    let screen = ok(console.wait_for("audit-log", STEP));
+    assert!(!screen.contains("payments"), "{screen}");
+    esc(&console);
+    ok(console.wait_for("orders", STEP));
+    let _ = console.send_keys("/!kafka");
+    ok(console.wait_gone("clickstream", STEP));
+    ok(console.wait_for("web-cache", STEP));
+    esc(&console);
+
+    // The detail of one instance: overview, then the spec with the
+    // admin password masked until revealed.
+    let _ = console.send_keys("/orders");
+    let _ = console.key_enter();
+    ok(console.wait_gone("payments", STEP));
+    let _ = console.key_enter();
+    let screen = ok(console.wait_for("Overview", STEP));
+    assert!(
+        screen.contains("team-a/orders") || screen.contains("orders"),
+        "{screen}"
+    );
+    let screen = ok(console.wait_for("3.7.1", LOAD));
+    assert!(screen.contains("Running"), "{screen}");
+    let _ = console.key_tab();
+    let screen = ok(console.wait_for("adminPassword", STEP));
+    assert!(screen.contains("••••"), "password not masked:\n{screen}");
+    let _ = console.key_tab();
+    ok(console.wait_for("StatefulSet", STEP));
+    esc(&console);
+    ok(console.wait_gone("StatefulSet", STEP));
+
+    let _ = console.send_keys("q");
+    assert!(
+        console.exit_status(STEP).is_some(),
+        "osctui did not exit on q:\n{}",
+        console.screen_text()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn instance_created_and_deleted_with_the_api_shows_up_and_goes() {
+    let Some((client, console)) = console(&["-n", "team-b"], 100, 30).await else {
+        return;
+    };
+    let _ = console.send_keys("2");
+    ok(console.wait_for("rate-limits", LOAD));
+
+    let gvk = GroupVersionKind::gvk("osctest.osctui.dev", "v1", "Hwredis");
+    let resource = ApiResource::from_gvk_with_plural(&gvk, "hwredises");
+    let api: Api<DynamicObject> = Api::namespaced_with(client, "team-b", &resource);
+    let name = osctui_testkit::unique_name("e2e-redis");
+    let mut object = DynamicObject::new(&name, &resource);
+    object.data = serde_json::json!({
+        "spec": {"image": "registry.invalid/osctest/redis:7.4.1", "replicas": 1}
+    });
+    let started = Instant::now();
+    api.create(&PostParams::default(), &object)
+        .await
+        .unwrap_or_else(|err| panic!("create {name}: {err}"));
+    let created = console.wait_for(&name, STEP);
+    let appeared = started.elapsed();
+    let deleted = api.delete(&name, &DeleteParams::default()).await;
+    let created = ok(created);
+    assert!(created.contains("redis"), "{created}");
+    assert!(deleted.is_ok(), "delete {name}: {deleted:?}");
+    let started = Instant::now();
+    ok(console.wait_gone(&name, STEP));
+    let gone = started.elapsed();
+    eprintln!("instance appeared after {appeared:?}, disappeared after {gone:?}");
+    assert!(
+        appeared < Duration::from_secs(2),
+        "appeared after {appeared:?}"
+    );
+    assert!(gone < Duration::from_secs(2), "disappeared after {gone:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fits_80x24_and_help_comes_from_the_keymap() {
+    let Some((_client, console)) = console(&[], 80, 24).await else {
+        return;
+    };
+    ok(console.wait_for("Kafka", LOAD));
+    let _ = console.send_keys("?");
+    let screen = ok(console.wait_for("quit", STEP));
+    assert!(screen.contains("filter"), "{screen}");
+    esc(&console);
+    let _ = console.send_keys(":ns team-a");
+    let _ = console.key_enter();
+    let _ = console.send_keys("2");
+    let screen = ok(console.wait_for("payments", LOAD));
+    assert!(
+        !screen.contains("audit-log"),
+        "team-b leaked into team-a:\n{screen}"
+    );
+    for line in screen.lines() {
+        assert!(line.chars().count() <= 80, "line wider than 80: {line}");
+    }
+}
