@@ -145,14 +145,10 @@ pub struct PodInfo {
 
 /// Converts a pod (read as a dynamic object, so that only its status is
 /// parsed into JSON values and the spec is dropped right away).
-pub fn pod_from_object(object: DynamicObject) -> Option<PodInfo> {
-    let DynamicObject { metadata, data, .. } = object;
+pub fn pod_from_object(pod: super::lite::PodLite) -> Option<PodInfo> {
+    let super::lite::PodLite { metadata, status } = pod;
     let uid = metadata.uid.clone()?;
-    let mut data = data;
-    let status = data
-        .as_object_mut()
-        .and_then(|d| d.remove("status"))
-        .unwrap_or(Value::Null);
+    let status = status.unwrap_or(Value::Null);
     let deletion = metadata.deletion_timestamp.as_ref().map(epoch);
     let pod = json!({"metadata": {"deletionTimestamp": deletion}, "status": status});
     Some(PodInfo {
@@ -532,7 +528,7 @@ mod tests {
 
     #[test]
     fn pod_summary_and_links() {
-        let pod = dynamic(json!({
+        let pod: super::super::lite::PodLite = serde_json::from_value(json!({
             "apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": "p", "namespace": "osc-system", "uid": "p1",
                 "labels": {"app.kubernetes.io/instance": "web"},
@@ -542,7 +538,8 @@ mod tests {
             "status": {"phase": "Pending", "containerStatuses": [{"restartCount": 0,
                 "state": {"waiting": {"reason": "ImagePullBackOff",
                     "message": "Back-off pulling image \u{1b}[31m"}}}]}
-        }));
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
         let info = pod_from_object(pod).unwrap_or_else(|| panic!("converted"));
         assert_eq!(info.owner.as_deref(), Some("rs1"));
         assert_eq!(info.instance_label.as_deref(), Some("web"));

@@ -21,6 +21,7 @@ pub mod client;
 pub mod convert;
 pub mod detail;
 pub mod hub;
+pub mod lite;
 pub mod watch;
 
 use std::collections::HashMap;

@@ -7,10 +7,11 @@ use std::fmt::Debug;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::stream::BoxStream;
 use futures::{Stream, StreamExt as _};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::{Event, Namespace, Pod, Secret};
+use k8s_openapi::api::core::v1::{Event, Namespace, Secret};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
 use kube::core::PartialObjectMeta;
@@ -26,10 +27,82 @@ use crate::state::rows::OperatorHealth;
 use super::client::{chain_text, is_connection_error, plain_error};
 use super::convert::{self, CrdTarget, LeaseInfo, OperatorDeployment, ReleaseInfo};
 use super::hub::{Change, CsdEntry, HubEvent, OperatorServiceSpec, WorkloadKind};
+use super::lite::PodLite;
 
 /// How often a heartbeat Lease is re-checked: nothing changes in the
 /// cluster when an operator dies, so time itself must be watched.
 const LEASE_RECHECK: Duration = Duration::from_secs(3);
+
+/// A watch that lists with a streaming list (the API server sends the
+/// initial objects as watch events from its cache: no large LIST body to
+/// hold and parse at once, which halves memory and shortens the first list
+/// of 10,000 pods), and falls back to paged LISTs on servers that refuse
+/// it (the WatchList feature is off there). Reconnection and 410 relists
+/// are the watcher's own, with its default backoff.
+pub fn watch_stream<K>(
+    api: Api<K>,
+    config: watcher::Config,
+) -> BoxStream<'static, Result<WatchEvent<K>, watcher::Error>>
+where
+    K: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
+{
+    // One value per watch, moved once per event: the size does not matter.
+    #[allow(clippy::large_enum_variant)]
+    enum Phase<K: Resource + Clone + 'static> {
+        Streaming {
+            stream: BoxStream<'static, Result<WatchEvent<K>, watcher::Error>>,
+            seen_ok: bool,
+            api: Api<K>,
+            config: watcher::Config,
+        },
+        Paged(BoxStream<'static, Result<WatchEvent<K>, watcher::Error>>),
+    }
+    let stream = watcher(api.clone(), config.clone().streaming_lists())
+        .default_backoff()
+        .boxed();
+    let start = Phase::Streaming {
+        stream,
+        seen_ok: false,
+        api,
+        config,
+    };
+    futures::stream::unfold(start, |phase| async move {
+        let mut phase = phase;
+        loop {
+            match phase {
+                Phase::Streaming {
+                    mut stream,
+                    seen_ok,
+                    api,
+                    config,
+                } => match stream.next().await {
+                    // Refused before anything arrived: this server cannot
+                    // stream lists. (A network error here costs nothing:
+                    // the paged watcher retries the same way.)
+                    Some(Err(err)) if !seen_ok => {
+                        tracing::info!(%err, "streaming list refused; using paged LISTs");
+                        phase = Phase::Paged(watcher(api, config).default_backoff().boxed());
+                    }
+                    Some(item) => {
+                        let seen_ok = seen_ok || item.is_ok();
+                        let next = Phase::Streaming {
+                            stream,
+                            seen_ok,
+                            api,
+                            config,
+                        };
+                        return Some((item, next));
+                    }
+                    None => return None,
+                },
+                Phase::Paged(mut stream) => {
+                    return stream.next().await.map(|item| (item, Phase::Paged(stream)));
+                }
+            }
+        }
+    })
+    .boxed()
+}
 
 /// A watcher error, classified: (connection lost?, words).
 fn classify(err: &watcher::Error) -> Option<(bool, String)> {
@@ -79,11 +152,19 @@ pub async fn pump<K, T, S>(
     S: Stream<Item = Result<WatchEvent<K>, watcher::Error>>,
 {
     let mut stream = std::pin::pin!(stream);
+    let started = std::time::Instant::now();
+    let mut items = 0usize;
     while let Some(item) = stream.next().await {
         let change = match item {
             Ok(WatchEvent::Init) => Some(Change::Init),
-            Ok(WatchEvent::InitApply(obj)) => convert(obj).map(Change::Item),
-            Ok(WatchEvent::InitDone) => Some(Change::InitDone),
+            Ok(WatchEvent::InitApply(obj)) => {
+                items += 1;
+                convert(obj).map(Change::Item)
+            }
+            Ok(WatchEvent::InitDone) => {
+                tracing::debug!(source, items, elapsed = ?started.elapsed(), "list done");
+                Some(Change::InitDone)
+            }
             Ok(WatchEvent::Apply(obj)) => convert(obj).map(Change::Apply),
             Ok(WatchEvent::Delete(obj)) => convert(obj).map(Change::Delete),
             Err(err) => {
@@ -133,7 +214,7 @@ fn spawn_metadata<K>(
         Some(ns) => Api::namespaced(client.clone(), ns),
         None => Api::all(client.clone()),
     };
-    let stream = watcher(api, watcher::Config::default()).default_backoff();
+    let stream = watch_stream(api, watcher::Config::default());
     set.spawn(pump(
         stream,
         source,
@@ -158,21 +239,17 @@ pub fn spawn_core(
     );
     let csds: Api<DynamicObject> = Api::all_with(client.clone(), &csd_resource);
     set.spawn(pump(
-        watcher(csds, watcher::Config::default()).default_backoff(),
+        watch_stream(csds, watcher::Config::default()),
         "csds",
         tx.clone(),
         csd_entry,
         HubEvent::Csd,
     ));
 
-    // Pods as dynamic objects: only the status is kept as JSON.
-    let pod_resource = ApiResource::erase::<Pod>(&());
-    let pods: Api<DynamicObject> = match namespace {
-        Some(ns) => Api::namespaced_with(client.clone(), ns, &pod_resource),
-        None => Api::all_with(client.clone(), &pod_resource),
-    };
+    // Pods read lean: identity, owners, labels and status only.
+    let pods: Api<PodLite> = api_all(client, namespace);
     set.spawn(pump(
-        watcher(pods, watcher::Config::default()).default_backoff(),
+        watch_stream(pods, watcher::Config::default()),
         "pods",
         tx.clone(),
         convert::pod_from_object,
@@ -206,7 +283,7 @@ pub fn spawn_core(
 
     let events: Api<Event> = api_all(client, namespace);
     set.spawn(pump(
-        watcher(events, watcher::Config::default()).default_backoff(),
+        watch_stream(events, watcher::Config::default()),
         "events",
         tx.clone(),
         |e: Event| convert::event_from(&e),
@@ -215,7 +292,7 @@ pub fn spawn_core(
 
     let namespaces: Api<PartialObjectMeta<Namespace>> = Api::all(client.clone());
     set.spawn(pump(
-        watcher(namespaces, watcher::Config::default()).default_backoff(),
+        watch_stream(namespaces, watcher::Config::default()),
         "namespaces",
         tx.clone(),
         |n: PartialObjectMeta<Namespace>| n.metadata.name,
@@ -296,7 +373,7 @@ fn decode(secret: &Secret) -> Option<ReleaseInfo> {
 /// revision of each release.
 async fn releases(api: Api<Secret>, tx: Sender<HubEvent>) {
     let config = watcher::Config::default().labels("owner=helm");
-    let mut stream = std::pin::pin!(watcher(api.clone(), config).default_backoff());
+    let mut stream = std::pin::pin!(watch_stream(api.clone(), config));
     let mut tracker = ReleaseTracker::default();
     // During a relist: the newest Secret seen per release.
     let mut buffer: HashMap<(String, String), (u64, Secret)> = HashMap::new();
@@ -417,7 +494,7 @@ pub async fn service_instances(
     };
     let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
     let config = watcher::Config::default().fields(&format!("metadata.name={crd_name}"));
-    let mut crd_stream = std::pin::pin!(watcher(crds, config).default_backoff());
+    let mut crd_stream = std::pin::pin!(watch_stream(crds, config));
     // None until the first list decides; then the CRD's target, if any.
     let mut current: Option<Option<CrdTarget>> = None;
     let mut seen_in_list = false;
@@ -462,7 +539,7 @@ pub async fn service_instances(
                 let source = source.clone();
                 instances = AbortOnDrop(Some(tokio::spawn(async move {
                     pump(
-                        watcher(api, watcher::Config::default()).default_backoff(),
+                        watch_stream(api, watcher::Config::default()),
                         &source,
                         tx,
                         move |obj: DynamicObject| {
@@ -536,8 +613,7 @@ async fn send_health(
     .is_ok()
 }
 
-type PodStream =
-    std::pin::Pin<Box<dyn Stream<Item = Result<WatchEvent<DynamicObject>, watcher::Error>> + Send>>;
+type PodStream = BoxStream<'static, Result<WatchEvent<PodLite>, watcher::Error>>;
 
 async fn deployment_operator(
     client: Client,
@@ -551,7 +627,7 @@ async fn deployment_operator(
     let source = format!("operator:{service}");
     let deployments: Api<Deployment> = Api::namespaced(client.clone(), &namespace);
     let config = watcher::Config::default().fields(&format!("metadata.name={name}"));
-    let mut deployment_stream = std::pin::pin!(watcher(deployments, config).default_backoff());
+    let mut deployment_stream = std::pin::pin!(watch_stream(deployments, config));
     let mut deployment: Option<OperatorDeployment> = None;
     let mut listed = false;
     let mut selector: Option<String> = None;
@@ -585,12 +661,9 @@ async fn deployment_operator(
                     selector = wanted;
                     pods.clear();
                     pod_stream = selector.as_ref().map(|labels| {
-                        let resource = ApiResource::erase::<Pod>(&());
-                        let api: Api<DynamicObject> =
-                            Api::namespaced_with(client.clone(), &namespace, &resource);
+                        let api: Api<PodLite> = Api::namespaced(client.clone(), &namespace);
                         let config = watcher::Config::default().labels(labels);
-                        let stream: PodStream = Box::pin(watcher(api, config).default_backoff());
-                        stream
+                        watch_stream(api, config)
                     });
                 }
             }
@@ -640,7 +713,7 @@ async fn lease_operator(
     let source = format!("operator:{service}");
     let leases: Api<Lease> = Api::namespaced(client, &namespace);
     let config = watcher::Config::default().fields(&format!("metadata.name={name}"));
-    let mut stream = std::pin::pin!(watcher(leases, config).default_backoff());
+    let mut stream = std::pin::pin!(watch_stream(leases, config));
     let mut lease: Option<LeaseInfo> = None;
     let mut listed = false;
     let mut last = None;

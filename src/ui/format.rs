@@ -8,22 +8,15 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 /// The ellipsis put where text was cut.
 pub const ELLIPSIS: char = '…';
 
-/// An age the way kubectl prints it: `45s`, `5m`, `3h`, `2d`, `3y`.
-/// Negative ages (clock skew) read as `0s`.
+/// Age of an elapsed number of seconds, like kubectl (45s, 12m, 5h, 3d, 2y).
 pub fn age(seconds: i64) -> String {
-    let s = seconds.max(0);
-    match s {
-        0..=59 => format!("{s}s"),
-        60..=3_599 => format!("{}m", s / 60),
-        3_600..=86_399 => format!("{}h", s / 3_600),
-        86_400..=31_535_999 => format!("{}d", s / 86_400),
-        _ => format!("{}y", s / 31_536_000),
-    }
+    crate::state::age::format_age(seconds, 0)
 }
 
-/// Age of a moment (seconds since the epoch) seen from `now`.
+/// Age of a moment (seconds since the epoch) seen from `now`. The same
+/// function decides when the event loop redraws for ages.
 pub fn age_since(now: i64, then: i64) -> String {
-    age(now.saturating_sub(then))
+    crate::state::age::format_age(now, then)
 }
 
 /// Time of day, `HH:MM:SS` in UTC, of seconds since the epoch.

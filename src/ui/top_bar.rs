@@ -203,16 +203,25 @@ pub fn draw_banner(
     let time = format::clock(stale.since);
     let error = crate::domain::text::sanitize(&stale.error);
     let width = usize::from(rect.width).saturating_sub(2);
-    let head = format!("⚠ API server unreachable since {time} UTC (");
-    let tail = "): showing last known data, reconnecting";
-    // Cut the error, not the words that say what the screen shows; when
-    // even that is too long, a shorter sentence with the error last.
-    let room = width.saturating_sub(format::width(&head) + format::width(tail));
-    let text = if room >= 12 || format::width(&error) <= room {
-        format!("{head}{}{tail}", format::truncate(&error, room))
+    // The error is what the user needs most, so the words around it are
+    // short and it gets all the room left; before the first sync there is
+    // no data to call stale.
+    let narrow = width < 100;
+    let (head, tail) = if state.synced && narrow {
+        (
+            format!("⚠ unreachable since {time}: "),
+            " · data kept, reconnecting",
+        )
+    } else if state.synced {
+        (
+            format!("⚠ API server unreachable since {time} UTC: "),
+            " · last data kept, reconnecting",
+        )
     } else {
-        format!("⚠ API unreachable since {time}: showing last known data, reconnecting ({error})")
+        ("⚠ cannot reach the API server: ".to_owned(), " · retrying")
     };
+    let room = width.saturating_sub(format::width(&head) + format::width(tail));
+    let text = format!("{head}{}{tail}", format::truncate(&error, room.max(8)));
     widgets::put(
         buf,
         rect.x + 1,

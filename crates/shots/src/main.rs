@@ -31,7 +31,7 @@ const SCENES: &[Scene] = &[
     },
     Scene {
         keys: &["/team-b"],
-        wait_for: "filter",
+        wait_for: "matches",
         file: Some("filter.png"),
     },
     Scene {
@@ -46,12 +46,12 @@ const SCENES: &[Scene] = &[
     },
     Scene {
         keys: &["\t"],
-        wait_for: "BackOff",
+        wait_for: "Warning",
         file: Some("detail-events.png"),
     },
     Scene {
-        keys: &["\x1b", "\x1b", "/clickstream", "\r", "\r"],
-        wait_for: "Upgrading",
+        keys: &["\x1b", "\x1b", "/orders", "\r", "\r"],
+        wait_for: "Conditions",
         file: None,
     },
     Scene {
