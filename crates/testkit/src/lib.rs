@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::FutureExt as _;
-use k8s_openapi::api::core::v1::{Namespace, Pod};
+use k8s_openapi::api::core::v1::{Namespace, Pod, ServiceAccount};
 use kube::api::{Api, DeleteParams, ListParams, ObjectMeta, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
@@ -165,10 +165,28 @@ pub async fn create_namespace(client: &Client, prefix: &str) -> String {
     )
     .await
     {
-        Ok(Ok(_)) => name,
+        Ok(Ok(_)) => {}
         Ok(Err(e)) => panic!("could not create test namespace {name}: {e}"),
         Err(_) => panic!("creating test namespace {name} did not finish within 30s"),
     }
+    // Pods are refused until the controller-manager has created the
+    // namespace's default ServiceAccount, which it does a moment later (and
+    // later still on a busy machine).
+    let accounts: Api<ServiceAccount> = Api::namespaced(client.clone(), &name);
+    eventually(
+        "the default ServiceAccount of a test namespace",
+        Duration::from_secs(30),
+        Duration::from_millis(100),
+        || async {
+            match accounts.get_opt("default").await {
+                Ok(Some(_)) => Ok(()),
+                Ok(None) => Err("not created yet".to_owned()),
+                Err(e) => Err(e.to_string()),
+            }
+        },
+    )
+    .await;
+    name
 }
 
 /// Deletes a test namespace, best effort: its pods are force-deleted first
