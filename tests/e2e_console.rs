@@ -151,11 +151,13 @@ async fn instance_created_and_deleted_with_the_api_shows_up_and_goes() {
     ok(console.wait_gone(&name, STEP));
     let gone = started.elapsed();
     eprintln!("instance appeared after {appeared:?}, disappeared after {gone:?}");
+    // The target is 1 s (the hub flushes within 50 ms); the margin is for
+    // a loaded CI machine running other tests at the same time.
     assert!(
-        appeared < Duration::from_secs(2),
+        appeared < Duration::from_secs(3),
         "appeared after {appeared:?}"
     );
-    assert!(gone < Duration::from_secs(2), "disappeared after {gone:?}");
+    assert!(gone < Duration::from_secs(3), "disappeared after {gone:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -394,9 +394,10 @@ pub fn deployment_health(
         Some(message) => format!("deployment {location} not available: {message}"),
         None => format!("deployment {location} not available"),
     };
+    // The pod's reason (ImagePullBackOff, CrashLoopBackOff...) says why;
+    // it goes first so a narrow column still shows it.
     if let Some(pod) = pod_reasons.first() {
-        reason.push_str("; pod: ");
-        reason.push_str(pod);
+        reason = format!("{pod} ({reason})");
     }
     OperatorHealth::NotAvailable { reason }
 }
@@ -606,8 +607,8 @@ mod tests {
         assert_eq!(
             health,
             OperatorHealth::NotAvailable {
-                reason: "deployment osc-system/redis-operator not available: Deployment does \
-                         not have minimum availability.; pod: ImagePullBackOff: Back-off"
+                reason: "ImagePullBackOff: Back-off (deployment osc-system/redis-operator not \
+                         available: Deployment does not have minimum availability.)"
                     .into()
             }
         );

@@ -55,20 +55,7 @@ pub fn draw(
     let gap = if area.width >= 120 { 2 } else { 1 };
     let widths = widgets::layout_columns(&columns, area.width.saturating_sub(1), gap);
 
-    if let Some(rect) = widgets::row(area, layout.heading_row)
-        && layout.heading_row < layout.bottom_row
-    {
-        let heads: Vec<Vec<Piece>> = columns
-            .iter()
-            .map(|c| vec![(c.title.clone(), theme.header)])
-            .collect();
-        let inner = Rect {
-            x: rect.x + 1,
-            width: rect.width - 1,
-            ..rect
-        };
-        widgets::draw_cells(buf, inner, &widths, gap, &heads, None);
-    }
+    widgets::draw_headings(buf, area, layout, &columns, &widths, gap, theme.header);
 
     if page.is_empty() {
         if let Some(rect) = widgets::row(body, body.y) {

@@ -75,6 +75,34 @@ pub fn pieces_width(pieces: &[Piece]) -> usize {
     pieces.iter().map(|(t, _)| format::width(t)).sum()
 }
 
+/// Draws the column headings of a table on the layout's heading row.
+pub fn draw_headings(
+    buf: &mut Buffer,
+    area: Rect,
+    layout: &crate::state::ScreenLayout,
+    columns: &[Column],
+    widths: &[Option<u16>],
+    gap: u16,
+    style: Style,
+) {
+    let Some(rect) = row(area, layout.heading_row) else {
+        return;
+    };
+    if layout.heading_row >= layout.bottom_row {
+        return;
+    }
+    let heads: Vec<Vec<Piece>> = columns
+        .iter()
+        .map(|c| vec![(c.title.clone(), style)])
+        .collect();
+    let inner = Rect {
+        x: rect.x + 1,
+        width: rect.width.saturating_sub(1),
+        ..rect
+    };
+    draw_cells(buf, inner, widths, gap, &heads, None);
+}
+
 /// A table column as the layout sees it.
 #[derive(Debug, Clone)]
 pub struct Column {

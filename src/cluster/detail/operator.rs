@@ -13,7 +13,7 @@ use super::deps::{Lookup, dependency_row, referenced_name};
 use super::events::select_events;
 use super::objects::{build_tree, is_idle_replica_set, pod_counts, summarize};
 use super::overview::{conditions, operator_fields};
-use super::watch::{Kind, Payload, Source, Stores, Update, Watches, describe_kube};
+use super::watch::{Kind, Source, Stores, Update, Watches, describe_kube};
 use super::yaml::to_yaml;
 use super::{Outcome, View, drive};
 use crate::action::Msg;
@@ -260,18 +260,7 @@ impl View for OperatorView {
         let resources = build_tree(tree_objects);
         let health = instance_health(cr, pod_counts(&resources));
 
-        let events = select_events(
-            stores
-                .get(Source::Events)
-                .items
-                .values()
-                .filter_map(|p| match p {
-                    Payload::Event(record) => Some(record),
-                    _ => None,
-                }),
-            &uids,
-            &names,
-        );
+        let events = select_events(stores.events(), &uids, &names);
 
         let dependencies = self
             .deps

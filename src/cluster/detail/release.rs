@@ -128,18 +128,7 @@ impl View for ReleaseView {
         }
         let resources = build_tree(tree_objects);
         let health = release_health(&helm.status, pod_counts(&resources));
-        let events = select_events(
-            stores
-                .get(Source::Events)
-                .items
-                .values()
-                .filter_map(|p| match p {
-                    Payload::Event(record) => Some(record),
-                    _ => None,
-                }),
-            &uids,
-            &names,
-        );
+        let events = select_events(stores.events(), &uids, &names);
         problems.extend(stores.problems(|source| Some(source.label())));
         let (spec_masked, spec_revealed) = user_values(latest, &self.descriptors);
         Outcome::Show(Box::new(InstanceDetail {

@@ -189,6 +189,17 @@ pub(crate) struct Stores(HashMap<Source, SourceStore>);
 static EMPTY: std::sync::LazyLock<SourceStore> = std::sync::LazyLock::new(SourceStore::default);
 
 impl Stores {
+    /// The events of the namespace, as watched.
+    pub(crate) fn events(&self) -> impl Iterator<Item = &EventRecord> {
+        self.get(Source::Events)
+            .items
+            .values()
+            .filter_map(|p| match p {
+                Payload::Event(record) => Some(record),
+                _ => None,
+            })
+    }
+
     /// Applies one update.
     pub(crate) fn apply(&mut self, update: Update) {
         let store = self.0.entry(update.source).or_default();
