@@ -182,3 +182,33 @@ async fn fits_80x24_and_help_comes_from_the_keymap() {
         assert!(line.chars().count() <= 80, "line wider than 80: {line}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn diagnosis_explains_the_seeded_failures() {
+    let Some((_client, console)) = console(&["-c", "inst"], 140, 40).await else {
+        return;
+    };
+    ok(console.wait_for("legacy-events", LOAD));
+
+    // A failed upgrade: the crash-looping broker and the failed condition.
+    let _ = console.send_keys("/legacy-events");
+    let _ = console.key_enter();
+    let _ = console.key_enter();
+    ok(console.wait_for("Conditions", LOAD));
+    let _ = console.send_keys("h");
+    let screen = ok(console.wait_for("critical", LOAD));
+    assert!(screen.contains("CrashLoopBackOff"), "{screen}");
+    assert!(screen.contains("condition Failed is True"), "{screen}");
+    esc(&console);
+    esc(&console);
+
+    // OSC FAQ 1: a deletion held by finalizers while the operator is down.
+    let _ = console.send_keys("/sessions");
+    let _ = console.key_enter();
+    ok(console.wait_gone("legacy-events", STEP));
+    let _ = console.key_enter();
+    ok(console.wait_for("Overview", STEP));
+    let _ = console.send_keys("h");
+    let screen = ok(console.wait_for("deletion is stuck", LOAD));
+    assert!(screen.contains("ImagePullBackOff"), "{screen}");
+}

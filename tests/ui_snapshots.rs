@@ -780,7 +780,14 @@ fn loading_before_first_list() {
 
 #[test]
 fn operator_detail_tabs() {
-    let names = ["overview", "spec", "resources", "events", "dependencies"];
+    let names = [
+        "overview",
+        "spec",
+        "resources",
+        "events",
+        "dependencies",
+        "diagnosis",
+    ];
     for (tabs, name) in names.iter().enumerate() {
         snap(&format!("detail_operator_{name}"), |w, h| {
             operator_detail(w, h, tabs)
@@ -810,6 +817,7 @@ fn helm_detail_tabs() {
         "events",
         "history",
         "notes",
+        "diagnosis",
     ];
     for (tabs, name) in names.iter().enumerate() {
         snap(&format!("detail_helm_{name}"), |w, h| {

@@ -36,26 +36,30 @@ pub enum DetailTab {
     History,
     /// Helm only: the chart's notes.
     Notes,
+    /// What looks wrong, with the evidence and where to look.
+    Diagnosis,
 }
 
 impl DetailTab {
     /// Tabs of an operator instance, in order.
-    pub const OPERATOR: [DetailTab; 5] = [
+    pub const OPERATOR: [DetailTab; 6] = [
         DetailTab::Overview,
         DetailTab::Spec,
         DetailTab::Resources,
         DetailTab::Events,
         DetailTab::Dependencies,
+        DetailTab::Diagnosis,
     ];
 
     /// Tabs of a Helm release, in order.
-    pub const HELM: [DetailTab; 6] = [
+    pub const HELM: [DetailTab; 7] = [
         DetailTab::Overview,
         DetailTab::Spec,
         DetailTab::Resources,
         DetailTab::Events,
         DetailTab::History,
         DetailTab::Notes,
+        DetailTab::Diagnosis,
     ];
 
     /// Tabs for a kind of service.
@@ -77,6 +81,7 @@ impl DetailTab {
             (DetailTab::Dependencies, _) => "Dependencies",
             (DetailTab::History, _) => "History",
             (DetailTab::Notes, _) => "Notes",
+            (DetailTab::Diagnosis, _) => "Diagnosis",
         }
     }
 }
@@ -245,6 +250,9 @@ pub struct DetailState {
     pub reveal: bool,
     /// Helm values tab: computed values instead of user-supplied ones.
     pub computed_values: bool,
+    /// What looks wrong, worst first; recomputed by `update` when the data
+    /// or the services change.
+    pub findings: Vec<super::diagnosis::Finding>,
 }
 
 impl DetailState {
@@ -258,6 +266,7 @@ impl DetailState {
             scroll: 0,
             reveal: false,
             computed_values: false,
+            findings: Vec::new(),
         }
     }
 
@@ -299,6 +308,9 @@ impl DetailState {
                 .helm
                 .as_ref()
                 .map_or(1, |h| h.notes.lines().count().max(1)),
+            // Two lines a finding (what, then evidence and where to look);
+            // one line saying nothing was found.
+            DetailTab::Diagnosis => (self.findings.len() * 2).max(1),
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod age;
 pub mod detail;
+pub mod diagnosis;
 pub mod filter;
 pub mod picker;
 pub mod rows;

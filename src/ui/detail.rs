@@ -187,6 +187,13 @@ pub fn lines(
                 theme,
             )
         }
+        DetailTab::Diagnosis => or_empty(
+            diagnosis(detail, skip, take, theme),
+            detail.findings.is_empty(),
+            "✓ nothing wrong found: pods ready, conditions good, no warning events",
+            &range,
+            theme,
+        ),
         DetailTab::Notes => {
             let notes = data.helm.as_ref().map(|h| h.notes.as_str()).unwrap_or("");
             let lines: Vec<Vec<Piece>> = notes
@@ -204,6 +211,41 @@ pub fn lines(
             )
         }
     }
+}
+
+/// Two lines a finding: severity and what; then the evidence and where to
+/// look, indented.
+fn diagnosis(detail: &DetailState, skip: usize, take: usize, theme: &Theme) -> Vec<Vec<Piece>> {
+    let kind = detail.target.kind;
+    detail
+        .findings
+        .iter()
+        .flat_map(|finding| {
+            let style = theme.health(finding.severity.health());
+            let head = vec![
+                (
+                    format!(
+                        "{} {:<8} ",
+                        finding.severity.symbol(),
+                        finding.severity.label()
+                    ),
+                    style,
+                ),
+                (sanitize(&finding.title).into_owned(), style),
+            ];
+            let evidence = vec![
+                ("           ".to_owned(), theme.base),
+                (sanitize(&finding.evidence).into_owned(), theme.base),
+                (
+                    format!("  → see {}", finding.look_at.label(kind)),
+                    theme.muted,
+                ),
+            ];
+            [head, evidence]
+        })
+        .skip(skip)
+        .take(take)
+        .collect()
 }
 
 /// A list tab with nothing in it still has one line saying so.

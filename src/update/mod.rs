@@ -79,6 +79,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Command> {
                 state.fix_service_selection(cursor);
                 state.dirty |= state.view == View::Services;
             }
+            if changed && refresh_findings(state) {
+                state.dirty |= state.view == View::Detail;
+            }
             Vec::new()
         }
         Msg::NamespacesListed(mut names) => {
@@ -129,8 +132,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Command> {
             {
                 detail.data = Some(data);
                 detail.error = None;
-                let max = detail.body_lines().saturating_sub(body);
-                detail.scroll = detail.scroll.min(max);
+                refresh_findings(state);
+                if let Some(detail) = &mut state.detail {
+                    let max = detail.body_lines().saturating_sub(body);
+                    detail.scroll = detail.scroll.min(max);
+                }
                 state.dirty |= state.view == View::Detail;
             }
             Vec::new()
@@ -163,6 +169,35 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Command> {
             }
             Vec::new()
         }
+    }
+}
+
+/// Recomputes the detail's diagnosis from its data and the services
+/// (operator health, allowed versions). Returns whether it changed.
+fn refresh_findings(state: &mut State) -> bool {
+    let Some(detail) = &state.detail else {
+        return false;
+    };
+    let Some(data) = &detail.data else {
+        return false;
+    };
+    let service = state.services.get(&detail.target.service);
+    let version = state
+        .instances
+        .get(&detail.target.uid)
+        .and_then(|row| row.version.as_deref());
+    let context = crate::state::diagnosis::Context {
+        operator: service.map(|s| &s.operator),
+        allowed_versions: service.map_or(&[], |s| s.allowed_versions.as_slice()),
+        version,
+    };
+    let findings = crate::state::diagnosis::diagnose(data, context);
+    match &mut state.detail {
+        Some(detail) if detail.findings != findings => {
+            detail.findings = findings;
+            true
+        }
+        _ => false,
     }
 }
 

@@ -437,7 +437,7 @@ fn detail_opens_scrolls_switches_tabs_and_closes() {
     assert_eq!(detail(&state).tab, DetailTab::Overview);
     assert_eq!(detail(&state).scroll, 0);
     update(&mut state, key("shift+Tab"));
-    assert_eq!(detail(&state).tab, DetailTab::Dependencies);
+    assert_eq!(detail(&state).tab, DetailTab::Diagnosis);
 
     // Ages in the detail need a redraw when they tick over.
     state.now = 1_030;
@@ -581,4 +581,35 @@ fn ticks_redraw_only_when_ages_change() {
     assert!(!state.take_dirty());
     update(&mut state, key("1"));
     assert_eq!(state.next_time_change(), None, "services show no ages");
+}
+
+#[test]
+fn diagnosis_follows_the_detail_and_the_operator() {
+    use crate::state::rows::OperatorHealth;
+    let mut state = loaded();
+    update(&mut state, key("Enter"));
+    let mut data = detail_of("1", 3);
+    data.health = Health::Deleting;
+    update(&mut state, Msg::DetailUpdated(data));
+    let findings = |s: &State| {
+        s.detail
+            .as_ref()
+            .map(|d| d.findings.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(findings(&state).len(), 1);
+    assert!(findings(&state)[0].title.contains("being deleted"));
+
+    // The operator goes down: the same deletion is now stuck (OSC FAQ 1).
+    let mut kafka = service("kafka");
+    kafka.operator = OperatorHealth::NotAvailable {
+        reason: "ImagePullBackOff".into(),
+    };
+    state.take_dirty();
+    update(
+        &mut state,
+        Msg::ServicesChanged(vec![kafka, service("redis")]),
+    );
+    assert!(findings(&state)[0].title.starts_with("deletion is stuck"));
+    assert!(state.take_dirty(), "the diagnosis changed on screen");
 }

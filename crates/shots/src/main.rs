@@ -50,6 +50,11 @@ const SCENES: &[Scene] = &[
         file: Some("detail-events.png"),
     },
     Scene {
+        keys: &["\t", "\t"],
+        wait_for: "critical",
+        file: Some("detail-diagnosis.png"),
+    },
+    Scene {
         keys: &["\x1b", "\x1b", "/orders", "\r", "\r"],
         wait_for: "Conditions",
         file: None,
