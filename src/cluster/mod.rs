@@ -25,6 +25,8 @@ pub mod lite;
 pub mod watch;
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use kube::Client;
@@ -61,6 +63,9 @@ pub struct Cluster {
     control: mpsc::UnboundedSender<Control>,
     client: tokio_watch::Receiver<Option<Client>>,
     tx: mpsc::Sender<Msg>,
+    /// Bumped on every namespace or context switch: news of an older
+    /// session is dropped instead of reaching the screen.
+    epoch: Arc<AtomicU64>,
     supervisor: AbortOnDrop,
     detail: AbortOnDrop,
 }
@@ -81,11 +86,19 @@ impl Cluster {
     pub fn start(opts: ClusterOptions, tx: mpsc::Sender<Msg>) -> Cluster {
         let (control, control_rx) = mpsc::unbounded_channel();
         let (client_tx, client_rx) = tokio_watch::channel(None);
-        let supervisor = tokio::spawn(supervise(opts, tx.clone(), control_rx, client_tx));
+        let epoch = Arc::new(AtomicU64::new(0));
+        let supervisor = tokio::spawn(supervise(
+            opts,
+            tx.clone(),
+            control_rx,
+            client_tx,
+            epoch.clone(),
+        ));
         Cluster {
             control,
             client: client_rx,
             tx,
+            epoch,
             supervisor: AbortOnDrop(Some(supervisor)),
             detail: AbortOnDrop::default(),
         }
@@ -95,9 +108,11 @@ impl Cluster {
     pub fn execute(&mut self, command: &Command) {
         match command {
             Command::WatchNamespace(namespace) => {
+                self.epoch.fetch_add(1, Ordering::SeqCst);
                 let _ = self.control.send(Control::Namespace(namespace.clone()));
             }
             Command::SwitchContext(context) => {
+                self.epoch.fetch_add(1, Ordering::SeqCst);
                 // The detail watch belongs to the old cluster.
                 self.detail = AbortOnDrop::default();
                 let _ = self.control.send(Control::Context(context.clone()));
@@ -144,6 +159,7 @@ async fn supervise(
     tx: mpsc::Sender<Msg>,
     mut control: mpsc::UnboundedReceiver<Control>,
     client_tx: tokio_watch::Sender<Option<Client>>,
+    epoch: Arc<AtomicU64>,
 ) {
     let mut retry = Duration::from_secs(1);
     loop {
@@ -179,11 +195,12 @@ async fn supervise(
         let _ = tx.send(Msg::Cluster(info)).await;
         client_tx.send_replace(Some(client.clone()));
         loop {
-            let session = AbortOnDrop(Some(tokio::spawn(run_hub(
+            let session = AbortOnDrop(Some(tokio::spawn(gated_session(
                 client.clone(),
                 opts.namespace.clone(),
                 server.clone(),
                 tx.clone(),
+                epoch.clone(),
             ))));
             match control.recv().await {
                 None => return,
@@ -200,6 +217,32 @@ async fn supervise(
             }
         }
     }
+}
+
+/// Capacity of a session's own channel, in front of the app's.
+const SESSION_CHANNEL: usize = 1024;
+
+/// Runs a session's hub behind a gate: its messages reach the app only
+/// while the epoch is the one it started in. After a namespace or context
+/// switch, nothing the old session still had in flight can land on top of
+/// the new session's data.
+async fn gated_session(
+    client: Client,
+    namespace: Option<String>,
+    server: String,
+    tx: mpsc::Sender<Msg>,
+    epoch: Arc<AtomicU64>,
+) {
+    let mine = epoch.load(Ordering::SeqCst);
+    let (session_tx, mut session_rx) = mpsc::channel::<Msg>(SESSION_CHANNEL);
+    let forward = async move {
+        while let Some(msg) = session_rx.recv().await {
+            if epoch.load(Ordering::SeqCst) != mine || tx.send(msg).await.is_err() {
+                break;
+            }
+        }
+    };
+    tokio::join!(run_hub(client, namespace, server, session_tx), forward);
 }
 
 /// Tasks of one Operator service.

@@ -45,6 +45,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Command> {
         }
         Msg::InstancesUpserted(rows) => {
             let mut changed = false;
+            let rows: Vec<_> = rows.into_iter().filter(|r| in_scope(state, r)).collect();
             for row in rows {
                 changed |= state.instances.upsert(row);
             }
@@ -66,6 +67,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Command> {
             Vec::new()
         }
         Msg::InstancesRelisted(rows) => {
+            let rows = rows.into_iter().filter(|r| in_scope(state, r)).collect();
             state.instances.replace_all(rows);
             instances_changed(state);
             Vec::new()
@@ -170,6 +172,15 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Command> {
             Vec::new()
         }
     }
+}
+
+/// Whether a row belongs to the namespace watched: rows still in flight
+/// from before a namespace switch must not pass for the new namespace.
+fn in_scope(state: &State, row: &crate::state::rows::InstanceRow) -> bool {
+    state
+        .namespace
+        .as_deref()
+        .is_none_or(|ns| row.namespace == ns)
 }
 
 /// Recomputes the detail's diagnosis from its data and the services

@@ -613,3 +613,25 @@ fn diagnosis_follows_the_detail_and_the_operator() {
     assert!(findings(&state)[0].title.starts_with("deletion is stuck"));
     assert!(state.take_dirty(), "the diagnosis changed on screen");
 }
+
+#[test]
+fn rows_of_another_namespace_are_dropped_after_a_switch() {
+    let mut state = loaded();
+    update(&mut state, key(":"));
+    typed(&mut state, "ns prod");
+    update(&mut state, key("Enter"));
+    // The old all-namespaces watch still had this in flight.
+    update(&mut state, Msg::InstancesRelisted(rows()));
+    let names: Vec<String> = state
+        .instances
+        .rows()
+        .iter()
+        .map(|r| r.name.clone())
+        .collect();
+    assert_eq!(names, vec!["alpha".to_owned()]);
+    update(
+        &mut state,
+        Msg::InstancesUpserted(vec![row("9", "zulu", "dev", "kafka", Health::Healthy)]),
+    );
+    assert_eq!(state.instances.len(), 1);
+}
