@@ -1,4 +1,4 @@
-# Writes the log files that simulated containers return (sourced by up).
+# Writes the log files that simulated containers return (sourced by kwok.sh).
 # kwok reads them like a kubelet reads container logs: CRI format,
 # "<RFC 3339 time> <stream> F <line>". Times end at the moment of writing.
 # shellcheck shell=bash
@@ -101,4 +101,84 @@ sim_previous_log() {
 		echo "stdout|INFO previous container started"
 		echo "stderr|ERROR previous container exited: simulated crash (exit code 1)"
 	} | sim_log "$1" 3
+}
+
+# ------------------------------------------------------------------ tests
+# Files that tests/cluster_logs.rs reads through containers named logtest,
+# logesc and logbulk (kwok.sh).
+
+# sim_cri_line STREAM TEXT: one CRI record stamped now (tests append the same way).
+sim_cri_line() {
+	printf '%s %s F %s\n' "$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)" "$1" "$2"
+}
+
+# logtest: tests append lines to it and watch them arrive; kept across
+# restarts (a rewrite would confuse the streams that follow it).
+sim_logtest_log() {
+	[ -f "$1" ] || sim_cri_line stdout "logtest started" >"$1"
+	chmod 0644 "$1"
+}
+
+# Control characters and escape sequences a hostile container could print:
+# colours, a window title, a cursor move, a bell, a backspace, a tab, DEL.
+sim_escape_log() {
+	{
+		printf 'stdout|%s\n' 'plain line before escapes' \
+			"$(printf 'ESCAPE-TEST \033[31mred\033[0m title\033]0;pwned\007 home\033[H bell\007 back\010space tab\there del\177')"
+	} | sim_log "$1" 2
+}
+
+# A big file for measuring throughput: $2 lines over $2/1000 seconds, in
+# time order, ending a few minutes ago (one day: no midnight inside).
+sim_bulk_log() {
+	local file=$1 n=$2 now base day sod
+	now=$(printf '%(%s)T' -1)
+	base=$((now - n / 1000 - 120))
+	sod=$((base % 86400))
+	if ((sod + n / 1000 + 1 >= 86400)); then
+		# It would cross midnight: end just before it instead.
+		base=$((base - sod + 86400 - n / 1000 - 2))
+		sod=$((base % 86400))
+	fi
+	day=$(TZ=UTC printf '%(%Y-%m-%d)T' "$base")
+	awk -v n="$n" -v day="$day" -v sod="$sod" 'BEGIN {
+		for (i = 0; i < n; i++) {
+			t = sod + int(i / 1000)
+			printf "%sT%02d:%02d:%02d.%03d000000Z stdout F bulk line %d of %d: INFO [worker-%d] processed request id=%08x in %d ms\n",
+				day, int(t / 3600), int(t / 60) % 60, t % 60, i % 1000, i + 1, n, i % 8, i * 2654435761 % 4294967296, i % 97
+		}
+	}' >"$file"
+}
+
+# LogConfig files (examples/kafka/config/*-logs.yaml): the samples point
+# their paths into $1 (exec runs on this machine, where /opt/kafka is not),
+# so these are what `kubectl exec` finds. gc.out and controller.log are
+# covered by the directory entry; server.log.1 (rotated) is not.
+sim_logconfig_files() {
+	local root=$1 kafka=$1/opt/kafka/logs zk=$1/opt/zookeeper/logs t
+	mkdir -p "$kafka" "$zk"
+	t=$(date -u '+%Y-%m-%d %H:%M:%S')
+	cat >"$kafka/server.log" <<LOG
+[$t,101] INFO Registered kafka:type=kafka.Log4jController MBean (kafka.utils.Log4jControllerRegistration\$)
+[$t,380] INFO starting (kafka.server.KafkaServer)
+[$t,512] INFO [KafkaServer id=0] started (kafka.server.KafkaServer)
+[$t,904] WARN [ReplicaFetcher replicaId=0, leaderId=2, fetcherId=0] Error in response for fetch request (kafka.server.ReplicaFetcherThread)
+LOG
+	cat >"$kafka/controller.log" <<LOG
+[$t,230] INFO [Controller id=0] 0 successfully elected as the controller (kafka.controller.KafkaController)
+[$t,611] INFO [Controller id=0] Partitions undergoing preferred replica election:  (kafka.controller.KafkaController)
+LOG
+	cat >"$kafka/gc.out" <<LOG
+[0.012s][info][gc] Using G1
+[3.481s][info][gc] GC(0) Pause Young (Normal) (G1 Evacuation Pause) 23M->4M(256M) 6.120ms
+LOG
+	cat >"$kafka/server.log.1" <<LOG
+[$t,001] INFO rotated log segment (kafka.log.LogManager)
+LOG
+	cat >"$zk/zookeeper.log" <<LOG
+$t,044 [myid:1] - INFO  [main:o.a.z.s.q.QuorumPeerMain@152] - Starting quorum peer
+$t,310 [myid:1] - INFO  [QuorumPeer[myid=1]:o.a.z.s.q.Leader@584] - LEADING - LEADER ELECTION TOOK - 211 MS
+LOG
+	# exec runs as nobody.
+	chmod -R a+rX "$root"
 }
