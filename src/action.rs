@@ -4,6 +4,8 @@
 
 use crate::keymap::KeyPress;
 use crate::state::detail::InstanceDetail;
+use crate::state::logs::LogEvent;
+use crate::state::monitor::MetricsEvent;
 use crate::state::rows::{InstanceRow, ServiceRow};
 use crate::state::table::SortColumn;
 
@@ -16,6 +18,12 @@ pub enum View {
     Instances,
     /// One instance in detail.
     Detail,
+    /// Logs of an instance (its pods merged, one container or a file).
+    Logs,
+    /// CPU, memory and MonitorConfig metrics of an instance.
+    Monitor,
+    /// Findings about one service (operator, CRD, instances).
+    ServiceDiagnosis,
 }
 
 /// What the user intends.
@@ -69,6 +77,34 @@ pub enum Action {
     PickNamespace,
     /// Open the context picker.
     PickContext,
+    /// Logs of the selected (or shown) instance.
+    OpenLogs,
+    /// Monitoring of the selected (or shown) instance.
+    OpenMonitor,
+    /// Diagnosis of the selected service, or of the selected instance.
+    Diagnose,
+    /// Logs: follow new lines on or off.
+    ToggleFollow,
+    /// Logs: the previous container's logs on or off.
+    TogglePrevious,
+    /// Logs: show timestamps.
+    ToggleTimestamps,
+    /// Logs: wrap long lines.
+    ToggleWrap,
+    /// Logs: pretty-print JSON lines.
+    TogglePrettyJson,
+    /// Logs: cycle the "since" window.
+    CycleSince,
+    /// Logs: cycle how many lines each stream starts with.
+    CycleTail,
+    /// Logs: next search match.
+    NextMatch,
+    /// Logs: previous search match.
+    PrevMatch,
+    /// Logs: save the loaded lines to a file.
+    SaveLogs,
+    /// Logs: choose the pod, container or file shown.
+    PickLogSource,
 }
 
 impl Action {
@@ -99,6 +135,20 @@ impl Action {
             Action::ToggleComputedValues,
             Action::PickNamespace,
             Action::PickContext,
+            Action::OpenLogs,
+            Action::OpenMonitor,
+            Action::Diagnose,
+            Action::ToggleFollow,
+            Action::TogglePrevious,
+            Action::ToggleTimestamps,
+            Action::ToggleWrap,
+            Action::TogglePrettyJson,
+            Action::CycleSince,
+            Action::CycleTail,
+            Action::NextMatch,
+            Action::PrevMatch,
+            Action::SaveLogs,
+            Action::PickLogSource,
         ];
         all.extend(SortColumn::ALL.iter().map(|c| Action::ToggleSort(*c)));
         all
@@ -123,6 +173,9 @@ impl Action {
             Action::SwitchView(View::Services) => "view-services".into(),
             Action::SwitchView(View::Instances) => "view-instances".into(),
             Action::SwitchView(View::Detail) => "view-detail".into(),
+            Action::SwitchView(View::Logs) => "view-logs".into(),
+            Action::SwitchView(View::Monitor) => "view-monitor".into(),
+            Action::SwitchView(View::ServiceDiagnosis) => "view-service-diagnosis".into(),
             Action::Submit => "submit".into(),
             Action::Cancel => "cancel".into(),
             Action::DeleteBack => "delete-back".into(),
@@ -133,6 +186,20 @@ impl Action {
             Action::ToggleComputedValues => "computed-values".into(),
             Action::PickNamespace => "pick-namespace".into(),
             Action::PickContext => "pick-context".into(),
+            Action::OpenLogs => "logs".into(),
+            Action::OpenMonitor => "monitor".into(),
+            Action::Diagnose => "diagnose".into(),
+            Action::ToggleFollow => "follow".into(),
+            Action::TogglePrevious => "previous".into(),
+            Action::ToggleTimestamps => "timestamps".into(),
+            Action::ToggleWrap => "wrap".into(),
+            Action::TogglePrettyJson => "pretty-json".into(),
+            Action::CycleSince => "since".into(),
+            Action::CycleTail => "tail".into(),
+            Action::NextMatch => "next-match".into(),
+            Action::PrevMatch => "previous-match".into(),
+            Action::SaveLogs => "save".into(),
+            Action::PickLogSource => "pick-source".into(),
         }
     }
 
@@ -160,6 +227,9 @@ impl Action {
             Action::SwitchView(View::Services) => "show services".into(),
             Action::SwitchView(View::Instances) => "show instances".into(),
             Action::SwitchView(View::Detail) => "show detail".into(),
+            Action::SwitchView(View::Logs) => "show logs".into(),
+            Action::SwitchView(View::Monitor) => "show monitoring".into(),
+            Action::SwitchView(View::ServiceDiagnosis) => "show service diagnosis".into(),
             Action::Submit => "accept".into(),
             Action::Cancel => "cancel".into(),
             Action::DeleteBack => "delete character".into(),
@@ -170,6 +240,20 @@ impl Action {
             Action::ToggleComputedValues => "user/computed values (Helm)".into(),
             Action::PickNamespace => "choose namespace".into(),
             Action::PickContext => "choose context".into(),
+            Action::OpenLogs => "logs of the instance".into(),
+            Action::OpenMonitor => "monitoring of the instance".into(),
+            Action::Diagnose => "diagnosis (service or instance)".into(),
+            Action::ToggleFollow => "follow new lines on/off".into(),
+            Action::TogglePrevious => "previous container's logs on/off".into(),
+            Action::ToggleTimestamps => "timestamps on/off".into(),
+            Action::ToggleWrap => "wrap long lines on/off".into(),
+            Action::TogglePrettyJson => "pretty-print JSON lines on/off".into(),
+            Action::CycleSince => "since: all, 5m, 1h, 24h".into(),
+            Action::CycleTail => "start with the last 100, 500, 5000 or all lines".into(),
+            Action::NextMatch => "next match".into(),
+            Action::PrevMatch => "previous match".into(),
+            Action::SaveLogs => "save loaded lines to a file".into(),
+            Action::PickLogSource => "choose pod, container or file".into(),
         }
     }
 }
@@ -216,7 +300,7 @@ pub struct ClusterInfo {
 }
 
 /// What happened: input, or news from the cluster.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Msg {
     /// A key was pressed.
     Key(KeyPress),
@@ -260,6 +344,10 @@ pub enum Msg {
     },
     /// Something to tell the user on the status line.
     Notice(String),
+    /// News from the log streams of the log view.
+    Logs(LogEvent),
+    /// News from the metrics task of the monitoring view.
+    Metrics(MetricsEvent),
 }
 
 #[cfg(test)]

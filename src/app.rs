@@ -57,6 +57,7 @@ pub async fn run(mut state: State, theme: Theme, options: ClusterOptions) -> Res
     state.take_dirty();
 
     let (tx, mut rx) = mpsc::channel::<Msg>(CHANNEL);
+    let notices = tx.clone();
     let mut cluster = Cluster::start(options, tx);
     // Input has its own task and channel: the terminal's event stream is
     // only ever polled by that task with its own waker, and the loop can
@@ -89,6 +90,9 @@ pub async fn run(mut state: State, theme: Theme, options: ClusterOptions) -> Res
             for command in update(state, msg) {
                 match command {
                     Command::Quit => quit = true,
+                    Command::SaveLogs { file_name, text } => {
+                        save_in_background(file_name, text, notices.clone());
+                    }
                     other => cluster.execute(&other),
                 }
             }
@@ -130,6 +134,18 @@ pub async fn run(mut state: State, theme: Theme, options: ClusterOptions) -> Res
     cluster.shutdown();
     drop(guard);
     Ok(exit)
+}
+
+/// Writes a file of the log view into `<data dir>/logs/` off the event
+/// loop, and tells the user where it went (or why it did not).
+fn save_in_background(file_name: String, text: String, notices: mpsc::Sender<Msg>) {
+    tokio::task::spawn_blocking(move || {
+        let notice = match crate::config::save_file("logs", &file_name, &text) {
+            Ok(path) => format!("saved {} lines to {}", text.lines().count(), path.display()),
+            Err(err) => format!("could not save the logs: {err}"),
+        };
+        let _ = notices.blocking_send(Msg::Notice(notice));
+    });
 }
 
 fn draw(guard: &mut TerminalGuard, state: &State, theme: &Theme) -> Result<()> {

@@ -21,6 +21,11 @@ pub struct Settings {
     pub namespace: Option<String>,
     /// Never send a write request.
     pub readonly: bool,
+    /// Most log lines kept in memory by the log view (`logLines`).
+    pub log_lines: Option<usize>,
+    /// Prometheus for MonitorConfig queries (`prometheus`), as
+    /// `namespace/service:port`, reached through the API server's service proxy.
+    pub prometheus: Option<String>,
 }
 
 /// Everything read from the config directory.
@@ -49,6 +54,59 @@ pub fn config_dir() -> Option<PathBuf> {
         return Some(PathBuf::from(dir));
     }
     directories::ProjectDirs::from("dev", "osctui", "osctui").map(|d| d.config_dir().to_owned())
+}
+
+/// The data directory: `$OSCTUI_DATA_DIR`, else the XDG one
+/// (`$XDG_DATA_HOME/osctui`, else `~/.local/share/osctui`).
+pub fn data_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("OSCTUI_DATA_DIR").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir));
+    }
+    directories::ProjectDirs::from("dev", "osctui", "osctui").map(|d| d.data_dir().to_owned())
+}
+
+/// Writes `text` to a new file `name` in the data directory's `folder`
+/// (created if needed), never replacing an existing file. Returns its path.
+pub fn save_file(folder: &str, name: &str, text: &str) -> std::io::Result<PathBuf> {
+    use std::io::Write;
+    let dir = data_dir()
+        .ok_or_else(|| std::io::Error::other("no data directory (set OSCTUI_DATA_DIR)"))?
+        .join(folder);
+    std::fs::create_dir_all(&dir)?;
+    // Only a plain file name: nothing from the cluster may pick a directory.
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let safe = safe.trim_start_matches('.');
+    let (stem, ext) = safe.rsplit_once('.').unwrap_or((safe, "txt"));
+    for n in 0..1000 {
+        let file = if n == 0 {
+            format!("{stem}.{ext}")
+        } else {
+            format!("{stem}-{n}.{ext}")
+        };
+        let path = dir.join(file);
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(mut out) => {
+                out.write_all(text.as_bytes())?;
+                return Ok(path);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::other("too many files of that name"))
 }
 
 /// Reads the config directory (a missing directory or file is not an error).
@@ -106,6 +164,24 @@ fn read_optional(path: &Path, problems: &mut Vec<String>) -> Option<String> {
     }
 }
 
+/// `namespace/service:port`, e.g. `monitoring/prometheus-k8s:9090`.
+fn is_service_address(text: &str) -> bool {
+    let Some((namespace, rest)) = text.split_once('/') else {
+        return false;
+    };
+    let Some((service, port)) = rest.rsplit_once(':') else {
+        return false;
+    };
+    let name_ok = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+    };
+    name_ok(namespace)
+        && name_ok(service)
+        && (port.parse::<u16>().is_ok_and(|p| p > 0) || name_ok(port))
+}
+
 /// Parses `config.yaml`. Returns every problem when any field is bad, so
 /// the user can fix them all at once.
 pub fn parse_settings(text: &str) -> Result<Settings, Vec<String>> {
@@ -117,7 +193,7 @@ pub fn parse_settings(text: &str) -> Result<Settings, Vec<String>> {
     };
     let Value::Object(fields) = root else {
         return Err(vec![
-            "expected a mapping (theme, namespace, readonly)".into(),
+            "expected a mapping (theme, namespace, readonly, logLines, prometheus)".into(),
         ]);
     };
     let mut settings = Settings::default();
@@ -128,6 +204,18 @@ pub fn parse_settings(text: &str) -> Result<Settings, Vec<String>> {
             ("namespace", Value::String(name)) => settings.namespace = Some(name.clone()),
             ("namespace", Value::Null) => settings.namespace = None,
             ("readonly", Value::Bool(on)) => settings.readonly = *on,
+            ("logLines", Value::Number(n)) if n.as_u64().is_some_and(|n| (1_000..=10_000_000).contains(&n)) => {
+                settings.log_lines = n.as_u64().and_then(|n| usize::try_from(n).ok());
+            }
+            ("logLines", other) => problems.push(format!(
+                "logLines: expected a number of lines from 1000 to 10000000, got {other}"
+            )),
+            ("prometheus", Value::String(service)) if is_service_address(service) => {
+                settings.prometheus = Some(service.clone());
+            }
+            ("prometheus", other) => problems.push(format!(
+                "prometheus: expected NAMESPACE/SERVICE:PORT (reached through the API server's service proxy), got {other}"
+            )),
             ("theme" | "namespace", other) => {
                 problems.push(format!("{key}: expected a string, got {other}"));
             }
@@ -135,7 +223,7 @@ pub fn parse_settings(text: &str) -> Result<Settings, Vec<String>> {
                 problems.push(format!("readonly: expected true or false, got {other}"));
             }
             (other, _) => problems.push(format!(
-                "{other}: unknown setting (known: theme, namespace, readonly)"
+                "{other}: unknown setting (known: theme, namespace, readonly, logLines, prometheus)"
             )),
         }
     }
@@ -154,15 +242,23 @@ mod tests {
 
     #[test]
     fn settings_parse_and_report() {
-        let ok = parse_settings("theme: light\nnamespace: team-a\nreadonly: true\n");
+        let ok = parse_settings(
+            "theme: light\nnamespace: team-a\nreadonly: true\nlogLines: 20000\nprometheus: monitoring/prometheus-k8s:9090\n",
+        );
         assert_eq!(
             ok,
             Ok(Settings {
                 theme: Some("light".into()),
                 namespace: Some("team-a".into()),
                 readonly: true,
+                log_lines: Some(20_000),
+                prometheus: Some("monitoring/prometheus-k8s:9090".into()),
             })
         );
+        let bad = parse_settings("logLines: 5\nprometheus: http://prom:9090\n")
+            .err()
+            .unwrap_or_default();
+        assert_eq!(bad.len(), 2, "{bad:?}");
         assert_eq!(parse_settings(""), Ok(Settings::default()));
         // YAML 1.2: `yes` is a string, not a boolean.
         let bad = parse_settings("readonly: yes\ncolour: red\n")

@@ -198,19 +198,28 @@ pub enum Mode {
     Help,
     /// On an instance's detail screen.
     Detail,
-    /// Choosing in a pop-up list (namespace, context).
+    /// Choosing in a pop-up list (namespace, context, log source).
     Picker,
+    /// Reading an instance's logs.
+    Logs,
+    /// Reading an instance's monitoring charts.
+    Monitor,
+    /// Reading a service's findings.
+    Findings,
 }
 
 impl Mode {
     /// Every mode.
-    pub const ALL: [Mode; 6] = [
+    pub const ALL: [Mode; 9] = [
         Mode::Normal,
         Mode::FilterInput,
         Mode::CommandInput,
         Mode::Help,
         Mode::Detail,
         Mode::Picker,
+        Mode::Logs,
+        Mode::Monitor,
+        Mode::Findings,
     ];
 
     /// Name in keymap files.
@@ -222,6 +231,9 @@ impl Mode {
             Mode::Help => "help",
             Mode::Detail => "detail",
             Mode::Picker => "picker",
+            Mode::Logs => "logs",
+            Mode::Monitor => "monitor",
+            Mode::Findings => "findings",
         }
     }
 }
@@ -284,6 +296,9 @@ impl Default for Keymap {
         bind(Normal, &["E"], Action::ToggleSort(SortColumn::LatestEvent));
         bind(Normal, &["n"], Action::PickNamespace);
         bind(Normal, &["c"], Action::PickContext);
+        bind(Normal, &["L"], Action::OpenLogs);
+        bind(Normal, &["M"], Action::OpenMonitor);
+        bind(Normal, &["d"], Action::Diagnose);
         bind(Normal, &["?"], Action::Help);
         bind(Normal, &["q", "ctrl+c"], Action::Quit);
         bind(Detail, &["Tab", "l", "Right"], Action::NextTab);
@@ -296,10 +311,60 @@ impl Default for Keymap {
         bind(Detail, &["G", "End"], Action::Bottom);
         bind(Detail, &["x"], Action::Reveal);
         bind(Detail, &["v"], Action::ToggleComputedValues);
+        bind(Detail, &["Enter"], Action::Open);
+        bind(Detail, &["L"], Action::OpenLogs);
+        bind(Detail, &["M"], Action::OpenMonitor);
         bind(Detail, &["Esc", "Backspace"], Action::Back);
         bind(Detail, &[":"], Action::StartCommand);
         bind(Detail, &["?"], Action::Help);
         bind(Detail, &["q", "ctrl+c"], Action::Quit);
+        bind(Logs, &["j", "Down"], Action::MoveDown);
+        bind(Logs, &["k", "Up"], Action::MoveUp);
+        bind(Logs, &["ctrl+d", "PageDown", "Space"], Action::PageDown);
+        bind(Logs, &["ctrl+u", "PageUp"], Action::PageUp);
+        bind(Logs, &["g", "Home"], Action::Top);
+        bind(Logs, &["G", "End"], Action::Bottom);
+        bind(Logs, &["f"], Action::ToggleFollow);
+        bind(Logs, &["p"], Action::TogglePrevious);
+        bind(Logs, &["t"], Action::ToggleTimestamps);
+        bind(Logs, &["w"], Action::ToggleWrap);
+        bind(Logs, &["J"], Action::TogglePrettyJson);
+        bind(Logs, &["s"], Action::CycleSince);
+        bind(Logs, &["T"], Action::CycleTail);
+        bind(Logs, &["/"], Action::StartFilter);
+        bind(Logs, &["n"], Action::NextMatch);
+        bind(Logs, &["N"], Action::PrevMatch);
+        bind(Logs, &["S", "ctrl+s"], Action::SaveLogs);
+        bind(Logs, &["Tab", "o"], Action::PickLogSource);
+        bind(Logs, &["M"], Action::OpenMonitor);
+        bind(Logs, &["Esc", "Backspace"], Action::Back);
+        bind(Logs, &[":"], Action::StartCommand);
+        bind(Logs, &["?"], Action::Help);
+        bind(Logs, &["q", "ctrl+c"], Action::Quit);
+        bind(Monitor, &["Tab", "l", "Right"], Action::NextTab);
+        bind(Monitor, &["shift+Tab", "h", "Left"], Action::PrevTab);
+        bind(Monitor, &["j", "Down"], Action::MoveDown);
+        bind(Monitor, &["k", "Up"], Action::MoveUp);
+        bind(Monitor, &["ctrl+d", "PageDown", "Space"], Action::PageDown);
+        bind(Monitor, &["ctrl+u", "PageUp"], Action::PageUp);
+        bind(Monitor, &["g", "Home"], Action::Top);
+        bind(Monitor, &["G", "End"], Action::Bottom);
+        bind(Monitor, &["L"], Action::OpenLogs);
+        bind(Monitor, &["Esc", "Backspace"], Action::Back);
+        bind(Monitor, &[":"], Action::StartCommand);
+        bind(Monitor, &["?"], Action::Help);
+        bind(Monitor, &["q", "ctrl+c"], Action::Quit);
+        bind(Findings, &["j", "Down"], Action::MoveDown);
+        bind(Findings, &["k", "Up"], Action::MoveUp);
+        bind(Findings, &["ctrl+d", "PageDown", "Space"], Action::PageDown);
+        bind(Findings, &["ctrl+u", "PageUp"], Action::PageUp);
+        bind(Findings, &["g", "Home"], Action::Top);
+        bind(Findings, &["G", "End"], Action::Bottom);
+        bind(Findings, &["Enter"], Action::Open);
+        bind(Findings, &["Esc", "Backspace"], Action::Back);
+        bind(Findings, &[":"], Action::StartCommand);
+        bind(Findings, &["?"], Action::Help);
+        bind(Findings, &["q", "ctrl+c"], Action::Quit);
         bind(Picker, &["Down", "ctrl+n"], Action::MoveDown);
         bind(Picker, &["Up", "ctrl+p"], Action::MoveUp);
         bind(Picker, &["Enter"], Action::Submit);
@@ -376,7 +441,7 @@ impl Keymap {
         for (mode_name, actions) in modes {
             let Some(mode) = Mode::ALL.iter().copied().find(|m| m.name() == mode_name) else {
                 problems.push(format!(
-                    "{mode_name}: unknown mode (expected normal, filter, command, help, detail or picker)"
+                    "{mode_name}: unknown mode (expected normal, filter, command, help, detail, picker, logs, monitor or findings)"
                 ));
                 continue;
             };
@@ -487,8 +552,21 @@ mod tests {
         let names: Vec<&str> = Mode::ALL.iter().map(|m| m.name()).collect();
         assert_eq!(
             names,
-            ["normal", "filter", "command", "help", "detail", "picker"]
+            [
+                "normal", "filter", "command", "help", "detail", "picker", "logs", "monitor",
+                "findings"
+            ]
         );
+        // Every mode has a way back or out.
+        for mode in Mode::ALL {
+            assert!(
+                !map.keys(mode, Action::Quit).is_empty() || mode == Mode::Help,
+                "{mode:?} has no quit key"
+            );
+        }
+        assert_eq!(map.action(Mode::Logs, key("f")), Some(Action::ToggleFollow));
+        assert_eq!(map.action(Mode::Monitor, key("L")), Some(Action::OpenLogs));
+        assert_eq!(map.action(Mode::Normal, key("d")), Some(Action::Diagnose));
         assert_eq!(
             map.action(Mode::Detail, key("shift+Tab")),
             Some(Action::PrevTab)

@@ -90,6 +90,9 @@ async fn main() -> Result<()> {
 
     let mut state = State::new(config.keymap.clone());
     state.readonly = cli.readonly || config.settings.readonly;
+    if let Some(cap) = config.settings.log_lines {
+        state.log_line_cap = cap;
+    }
     state.namespace = namespace.clone();
     state.context = cli.context.clone();
     let problems: Vec<String> = config
@@ -132,6 +135,7 @@ async fn main() -> Result<()> {
         context: cli.context.clone(),
         namespace,
         timeout: Duration::from_secs(cli.timeout),
+        prometheus: config.settings.prometheus.clone(),
     };
     let exit = osctui::app::run(state, theme, options).await?;
     tracing::info!(?exit, "osctui stopped");

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use kube::api::{Api, DeleteParams, DynamicObject, PostParams};
 use kube::core::{ApiResource, GroupVersionKind};
-use osctui_testkit::pty::Console;
+use osctui_testkit::pty::{Console, OsctuiSession};
 
 /// Generous: the first frames wait for the watches' first lists.
 const LOAD: Duration = Duration::from_secs(30);
@@ -15,30 +15,9 @@ const STEP: Duration = Duration::from_secs(5);
 /// Starts the console on the sandbox, or returns None when the sandbox is
 /// not there (which fails under CI=true, inside `sandbox_client`).
 async fn console(args: &[&str], cols: u16, rows: u16) -> Option<(kube::Client, Console)> {
-    let client = osctui_testkit::sandbox_client().await?;
-    let kubeconfig = osctui_testkit::sandbox_kubeconfig_path();
-    let kubeconfig = kubeconfig.to_string_lossy().into_owned();
-    let mut all = vec!["--kubeconfig", kubeconfig.as_str()];
-    all.extend_from_slice(args);
-    // A private config directory and log file: the developer's own
-    // settings must not change what the tests see.
-    let home = std::env::temp_dir().join(osctui_testkit::unique_name("osctui-e2e"));
-    let config = home.join("config");
-    let log = home.join("osctui.log");
-    let _ = std::fs::create_dir_all(&config);
-    let console = Console::spawn(
-        Path::new(env!("CARGO_BIN_EXE_osctui")),
-        &all,
-        &[
-            ("OSCTUI_CONFIG_DIR", &config.to_string_lossy()),
-            ("OSCTUI_LOG", &log.to_string_lossy()),
-            ("NO_COLOR", ""),
-        ],
-        cols,
-        rows,
-    )
-    .unwrap_or_else(|err| panic!("cannot start osctui in a pty: {err}"));
-    Some((client, console))
+    let binary = Path::new(env!("CARGO_BIN_EXE_osctui"));
+    let session = OsctuiSession::start(binary, args, cols, rows).await?;
+    Some((session.client, session.console))
 }
 
 /// Esc, then a pause: an Esc followed at once by another key reads as

@@ -38,6 +38,9 @@ fn service(
         provider: "osc-examples".into(),
         allowed_versions: versions.iter().map(|v| (*v).to_owned()).collect(),
         operator,
+        install: Default::default(),
+        crd: Default::default(),
+        problems: Vec::new(),
         counts: HealthCounts::default(),
     }
 }
@@ -316,6 +319,7 @@ fn clickstream_detail() -> InstanceDetail {
             health,
             status: status.into(),
             reason: reason.map(str::to_owned),
+            pod: None,
         };
     let event = |age: i64, warning, reason: &str, object: &str, message: &str, count| EventRow {
         time: NOW - age,
@@ -533,6 +537,7 @@ fn session_cache_detail() -> InstanceDetail {
                 health: Health::Failed,
                 status: "0/1 ready".into(),
                 reason: None,
+                pod: None,
             },
             ResourceNode {
                 depth: 1,
@@ -541,6 +546,7 @@ fn session_cache_detail() -> InstanceDetail {
                 health: Health::Failed,
                 status: "Pending, not ready".into(),
                 reason: Some("ImagePullBackOff: Back-off pulling image \"memcached:1.6.99\"".into()),
+                pod: None,
             },
             ResourceNode {
                 depth: 0,
@@ -549,6 +555,7 @@ fn session_cache_detail() -> InstanceDetail {
                 health: Health::Healthy,
                 status: "ClusterIP 10.96.40.2".into(),
                 reason: None,
+                pod: None,
             },
         ],
         events: vec![EventRow {
@@ -1006,5 +1013,111 @@ fn detail_lines_agree_with_body_lines() {
                 assert_eq!(page.first(), all.get(1));
             }
         }
+    }
+}
+
+/// Services where Redis's operator is stuck installing and its CRD is
+/// older than its package (OSC FAQ 2 and 3).
+fn services_with_faq_cases() -> Vec<ServiceRow> {
+    let mut rows = services();
+    for row in rows.iter_mut().filter(|r| r.name == "redis") {
+        row.install = osctui::state::rows::OperatorInstall::Stuck {
+            reason: "ImagePullBackOff: Back-off pulling image; Deployment does not have \
+                     minimum availability."
+                .into(),
+        };
+        row.crd = osctui::state::rows::CrdState::Drift {
+            crd: "hwredises.osctest.osctui.dev".into(),
+            version: "v1".into(),
+            missing: vec!["spec.persistence.mode".into(), "status.role".into()],
+        };
+    }
+    rows
+}
+
+#[test]
+fn diagnosis_tab_with_a_selected_finding() {
+    snap("detail_operator_diagnosis_selected", |w, h| {
+        let mut state = operator_detail(w, h, 5);
+        keys(&mut state, &["j"]);
+        assert_eq!(state.detail.as_ref().map(|d| d.finding_cursor), Some(1));
+        state
+    });
+    // Every drawn line agrees with the count the scrolling uses, and the
+    // selection moving down scrolls the body so that it stays visible.
+    let theme = Theme::default();
+    let mut state = operator_detail(160, 6, 5);
+    let total = state.detail.as_ref().map_or(0, |d| d.body_lines());
+    let findings = state.detail.as_ref().map_or(0, |d| d.findings.len());
+    assert!(findings >= 2, "the example has findings to move over");
+    for _ in 0..findings {
+        keys(&mut state, &["j"]);
+    }
+    let Some(d) = state.detail.as_ref() else {
+        panic!("no detail")
+    };
+    let Some(data) = d.data.as_ref() else {
+        panic!("no data")
+    };
+    assert_eq!(
+        osctui::ui::detail::lines(d, data, NOW, &theme, 0..usize::MAX).len(),
+        total
+    );
+    assert_eq!(d.finding_cursor, findings - 1);
+    let body = state.viewport_height();
+    assert!(d.scroll + body >= total, "the last finding is on screen");
+}
+
+#[test]
+fn service_diagnosis_view() {
+    snap("service_diagnosis_redis", |w, h| {
+        let mut state = base(w, h);
+        update(&mut state, Msg::ServicesChanged(services_with_faq_cases()));
+        typed(&mut state, "/redis");
+        keys(&mut state, &["Enter", "d"]);
+        assert_eq!(state.mode, Mode::Findings);
+        state
+    });
+    snap("service_diagnosis_kafka_selected", |w, h| {
+        let mut state = base(w, h);
+        keys(&mut state, &["d", "j"]);
+        state
+    });
+    // Enter on a failing instance opens its detail on the Diagnosis tab.
+    let mut state = base(80, 24);
+    keys(&mut state, &["d"]);
+    let target = state.findings.as_ref().and_then(|f| {
+        f.findings
+            .iter()
+            .position(|x| matches!(x.look_at, osctui::state::diagnosis::LookAt::Instance { .. }))
+    });
+    let Some(target) = target else {
+        panic!("kafka has a failing instance in the examples")
+    };
+    for _ in 0..target {
+        keys(&mut state, &["j"]);
+    }
+    keys(&mut state, &["Enter"]);
+    assert_eq!(state.mode, Mode::Detail);
+    assert_eq!(
+        state.detail.as_ref().map(|d| d.tab),
+        Some(osctui::state::detail::DetailTab::Diagnosis)
+    );
+    keys(&mut state, &["Esc", "Esc"]);
+    assert_eq!(state.mode, Mode::Normal);
+
+    // Any size, down to 1x1, draws without panicking, selection moved or not.
+    let theme = Theme::default();
+    for (w, h) in [(1, 1), (2, 2), (10, 3), (30, 5), (80, 4)] {
+        let mut service = base(w, h);
+        update(
+            &mut service,
+            Msg::ServicesChanged(services_with_faq_cases()),
+        );
+        keys(&mut service, &["d", "G"]);
+        let _ = render(&service, &theme);
+        let mut detail = operator_detail(w, h, 5);
+        keys(&mut detail, &["G"]);
+        let _ = render(&detail, &theme);
     }
 }

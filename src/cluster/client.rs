@@ -20,6 +20,9 @@ pub struct ClusterOptions {
     pub namespace: Option<String>,
     /// Connect timeout, also the bound on one-shot requests.
     pub timeout: Duration,
+    /// Prometheus (config `prometheus`, `namespace/service:port`) for
+    /// MonitorConfig queries through the API server's service proxy.
+    pub prometheus: Option<String>,
 }
 
 impl Default for ClusterOptions {
@@ -29,6 +32,7 @@ impl Default for ClusterOptions {
             context: None,
             namespace: None,
             timeout: Duration::from_secs(10),
+            prometheus: None,
         }
     }
 }

@@ -12,11 +12,12 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use kube::api::{ApiResource, DynamicObject};
 use serde_json::{Map, Value, json};
 
+use crate::domain::csd::CustomServiceDefinition;
 use crate::domain::csd::VersionDefinition;
 use crate::domain::health::PodSummary;
 use crate::domain::helm::HelmRelease;
 use crate::domain::text::clean;
-use crate::state::rows::OperatorHealth;
+use crate::state::rows::{CrdState, OperatorHealth, OperatorInstall};
 
 /// Label Helm charts (and most operators) put on what belongs to an instance.
 pub const INSTANCE_LABEL: &str = "app.kubernetes.io/instance";
@@ -341,6 +342,12 @@ pub struct OperatorDeployment {
     pub message: Option<String>,
     /// `spec.selector.matchLabels` as a label selector string.
     pub selector: Option<String>,
+    /// `Progressing` is False with `ProgressDeadlineExceeded`: the rollout
+    /// gave up waiting (the deployment controller's own verdict).
+    pub deadline_exceeded: bool,
+    /// `Progressing` says the current ReplicaSet became available once
+    /// (`NewReplicaSetAvailable`): the operator was installed, then went down.
+    pub rolled_out: bool,
 }
 
 /// Reduces the operator's Deployment.
@@ -361,10 +368,19 @@ pub fn operator_deployment(deployment: &Deployment) -> OperatorDeployment {
         .and_then(|s| s.selector.match_labels.as_ref())
         .filter(|labels| !labels.is_empty())
         .map(selector_string);
+    let progressing = deployment
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|cs| cs.iter().find(|c| c.type_ == "Progressing"));
+    let progress_reason = progressing.and_then(|c| c.reason.as_deref());
     OperatorDeployment {
         available,
         message,
         selector,
+        deadline_exceeded: progressing.is_some_and(|c| c.status == "False")
+            && progress_reason == Some("ProgressDeadlineExceeded"),
+        rolled_out: progress_reason == Some("NewReplicaSetAvailable"),
     }
 }
 
@@ -400,6 +416,96 @@ pub fn deployment_health(
         reason = format!("{pod} ({reason})");
     }
     OperatorHealth::NotAvailable { reason }
+}
+
+/// Where the rollout of an operator's Deployment stands (OSC FAQ 2): an
+/// operator that has not become Available since it was installed (or last
+/// changed) is "installing"; past its progress deadline it is stuck.
+pub fn deployment_install(
+    deployment: Option<&OperatorDeployment>,
+    pod_reasons: &[String],
+) -> OperatorInstall {
+    let Some(deployment) = deployment else {
+        return OperatorInstall::Unknown;
+    };
+    if deployment.available {
+        return OperatorInstall::Installed;
+    }
+    // Available before and down now is an outage, not an install.
+    if deployment.rolled_out {
+        return OperatorInstall::Installed;
+    }
+    let mut parts: Vec<&str> = pod_reasons.iter().take(1).map(String::as_str).collect();
+    if let Some(message) = &deployment.message {
+        parts.push(message);
+    }
+    let reason = if parts.is_empty() {
+        "no pod has become ready".to_owned()
+    } else {
+        parts.join("; ")
+    };
+    if deployment.deadline_exceeded {
+        OperatorInstall::Stuck { reason }
+    } else {
+        OperatorInstall::Installing { reason }
+    }
+}
+
+/// How the CRD a CSD names compares with what the CSD uses (OSC FAQ 3):
+/// the version its `defaultConfiguration` is written in must be served, and
+/// the descriptor and version paths must exist in the storage schema.
+/// `crd` is None when the CRD is not in the cluster.
+pub fn crd_state(
+    csd: &CustomServiceDefinition,
+    crd: Option<&CustomResourceDefinition>,
+) -> CrdState {
+    let name = csd
+        .spec
+        .crd_ref
+        .as_ref()
+        .map(|r| clean(&r.name))
+        .unwrap_or_default();
+    let Some(crd) = crd else {
+        return CrdState::Missing { crd: name };
+    };
+    let mut missing = Vec::new();
+    // The example CR is written for the package's version of the CRD.
+    if let Some(version) = csd
+        .spec
+        .default_configuration
+        .as_ref()
+        .and_then(|c| c.get("apiVersion"))
+        .and_then(Value::as_str)
+        .and_then(|v| v.rsplit_once('/'))
+        .map(|(_, v)| v)
+        && !crd
+            .spec
+            .versions
+            .iter()
+            .any(|v| v.served && v.name == version)
+    {
+        missing.push(format!("version {} not served", clean(version)));
+    }
+    match crate::domain::schema::detect_drift(csd, crd) {
+        Ok(found) => {
+            missing.extend(found.into_iter().map(|f| clean(&f.path)));
+            if missing.is_empty() {
+                return CrdState::Current;
+            }
+            let version = crate::domain::schema::storage_schema(crd)
+                .map(|(v, _)| clean(v))
+                .unwrap_or_default();
+            CrdState::Drift {
+                crd: name,
+                version,
+                missing,
+            }
+        }
+        Err(err) => CrdState::Unreadable {
+            crd: name,
+            reason: err.to_string(),
+        },
+    }
 }
 
 /// What the operator-health task keeps of a heartbeat Lease.
@@ -643,5 +749,106 @@ mod tests {
         assert_eq!(target.version, "v1");
         assert!(target.namespaced);
         assert_eq!(target.api_resource().plural, "hwfkas");
+    }
+
+    fn example(path: &str) -> serde_json::Value {
+        let full = format!("{}/{path}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(full).unwrap_or_else(|e| panic!("{e}"));
+        crate::domain::yaml_documents(&text)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .remove(0)
+    }
+
+    #[test]
+    fn crd_state_finds_the_redis_drift_and_a_missing_version() {
+        let redis = CustomServiceDefinition::from_value(&example("examples/redis/csd/redis.yaml"))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let crd: CustomResourceDefinition =
+            serde_json::from_value(example("examples/redis/crds/hwredises.yaml"))
+                .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            crd_state(&redis, Some(&crd)),
+            CrdState::Drift {
+                crd: "hwredises.osctest.osctui.dev".into(),
+                version: "v1".into(),
+                missing: vec![
+                    "spec.persistence.mode".into(),
+                    "status.role".into(),
+                    "status.masterHost".into()
+                ],
+            }
+        );
+        assert_eq!(
+            crd_state(&redis, None),
+            CrdState::Missing {
+                crd: "hwredises.osctest.osctui.dev".into()
+            }
+        );
+        // A package written for v2 of the CRD: the cluster's serves only v1.
+        let mut value = example("examples/kafka/csd/kafka.yaml");
+        value["spec"]["defaultConfiguration"]["apiVersion"] = json!("osctest.osctui.dev/v2");
+        let kafka = CustomServiceDefinition::from_value(&value).unwrap_or_else(|e| panic!("{e:?}"));
+        let current: CustomResourceDefinition =
+            serde_json::from_value(example("examples/kafka/crds/hwfkas.yaml"))
+                .unwrap_or_else(|e| panic!("{e}"));
+        match crd_state(&kafka, Some(&current)) {
+            CrdState::Drift { missing, .. } => assert_eq!(missing, ["version v2 not served"]),
+            other => panic!("{other:?}"),
+        }
+        let kafka = CustomServiceDefinition::from_value(&example("examples/kafka/csd/kafka.yaml"))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(crd_state(&kafka, Some(&current)), CrdState::Current);
+    }
+
+    #[test]
+    fn deployment_install_tells_installing_stuck_and_down_apart() {
+        let deployment = |conditions: serde_json::Value| -> OperatorDeployment {
+            let d: Deployment = serde_json::from_value(json!({
+                "metadata": {"name": "op", "namespace": "ns"},
+                "spec": {"selector": {}, "template": {}},
+                "status": {"conditions": conditions}
+            }))
+            .unwrap_or_else(|e| panic!("{e}"));
+            operator_deployment(&d)
+        };
+        let unavailable = json!({"type": "Available", "status": "False",
+            "reason": "MinimumReplicasUnavailable",
+            "message": "Deployment does not have minimum availability."});
+        let pulling = ["ImagePullBackOff: Back-off pulling image".to_owned()];
+        let stuck = deployment(
+            json!([unavailable, {"type": "Progressing", "status": "False",
+            "reason": "ProgressDeadlineExceeded",
+            "message": "ReplicaSet \"op-1\" has timed out progressing."}]),
+        );
+        assert!(stuck.deadline_exceeded);
+        assert_eq!(
+            deployment_install(Some(&stuck), &pulling),
+            OperatorInstall::Stuck {
+                reason: "ImagePullBackOff: Back-off pulling image; Deployment does not have \
+                         minimum availability."
+                    .into()
+            }
+        );
+        let installing = deployment(json!([unavailable, {"type": "Progressing",
+            "status": "True", "reason": "ReplicaSetUpdated"}]));
+        assert_eq!(
+            deployment_install(Some(&installing), &[]),
+            OperatorInstall::Installing {
+                reason: "Deployment does not have minimum availability.".into()
+            }
+        );
+        // Rolled out once, down now: an outage, not an install.
+        let down = deployment(json!([unavailable, {"type": "Progressing",
+            "status": "True", "reason": "NewReplicaSetAvailable"}]));
+        assert_eq!(
+            deployment_install(Some(&down), &pulling),
+            OperatorInstall::Installed
+        );
+        let up = deployment(json!([{"type": "Available", "status": "True"}]));
+        assert_eq!(
+            deployment_install(Some(&up), &[]),
+            OperatorInstall::Installed
+        );
+        assert_eq!(deployment_install(None, &[]), OperatorInstall::Unknown);
     }
 }

@@ -13,7 +13,10 @@ use crate::domain::csd::{
 use crate::domain::health::{instance_health, release_health};
 use crate::domain::text::clean;
 use crate::domain::version::compare_versions;
-use crate::state::rows::{HealthCounts, InstanceRow, OperatorHealth, ServiceKind, ServiceRow};
+use crate::state::rows::{
+    CrdState, HealthCounts, InstanceRow, OperatorHealth, OperatorInstall, ServiceKind, ServiceRow,
+};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 
 use super::convert::{EventInfo, InstanceInfo, PodInfo, ReleaseInfo, WorkloadInfo, release_key};
 
@@ -138,6 +141,24 @@ pub enum HubEvent {
         /// Its health.
         health: OperatorHealth,
     },
+    /// The rollout of the operator's Deployment (OSC FAQ 2).
+    OperatorInstall {
+        /// CSD name.
+        service: String,
+        /// Task generation.
+        generation: u64,
+        /// Where it stands.
+        install: OperatorInstall,
+    },
+    /// The CRD an Operator service's CSD names, as last seen (OSC FAQ 3).
+    Crd {
+        /// CSD name.
+        service: String,
+        /// Task generation.
+        generation: u64,
+        /// None: not in the cluster.
+        crd: Option<Arc<CustomResourceDefinition>>,
+    },
     /// A watch failed.
     WatchError {
         /// Which watch ("pods", "instances:kafka").
@@ -254,6 +275,9 @@ pub struct HubState {
     csds: Store<CsdEntry>,
     services: HashMap<String, ServiceInstances>,
     operator_health: HashMap<String, (u64, OperatorHealth)>,
+    operator_install: HashMap<String, OperatorInstall>,
+    /// Service -> its CRD as last seen (None: absent).
+    crds: HashMap<String, Option<Arc<CustomResourceDefinition>>>,
     pods: Store<PodInfo>,
     workloads: [Store<WorkloadInfo>; 3],
     events: Store<EventInfo>,
@@ -374,6 +398,8 @@ impl HubState {
             self.reattribute = true;
         }
         self.operator_health.remove(service);
+        self.operator_install.remove(service);
+        self.crds.remove(service);
         self.pending.remove(&format!("instances:{service}"));
         self.services_dirty = true;
     }
@@ -435,8 +461,32 @@ impl HubState {
                     self.services_dirty = true;
                 }
             }
+            HubEvent::OperatorInstall {
+                service,
+                generation,
+                install,
+            } => {
+                if self.current_generation(&service) == Some(generation) {
+                    self.operator_install.insert(service, install);
+                    self.services_dirty = true;
+                }
+            }
+            HubEvent::Crd {
+                service,
+                generation,
+                crd,
+            } => {
+                if self.current_generation(&service) == Some(generation) {
+                    self.crds.insert(service, crd);
+                    self.services_dirty = true;
+                }
+            }
             HubEvent::WatchError { .. } | HubEvent::Alive => {}
         }
+    }
+
+    fn current_generation(&self, service: &str) -> Option<u64> {
+        self.services.get(service).map(|s| s.generation)
     }
 
     fn on_csd(&mut self, change: Change<CsdEntry>) {
@@ -848,6 +898,19 @@ impl HubState {
                     .unwrap_or(OperatorHealth::Unknown),
                 _ => OperatorHealth::Unknown,
             };
+            let (install, crd) = match kind {
+                ServiceKind::Operator => (
+                    self.operator_install
+                        .get(&csd.name)
+                        .cloned()
+                        .unwrap_or_default(),
+                    match self.crds.get(&csd.name) {
+                        Some(seen) => super::convert::crd_state(csd, seen.as_deref()),
+                        None => CrdState::Unknown,
+                    },
+                ),
+                ServiceKind::Helm => (OperatorInstall::Unknown, CrdState::Unknown),
+            };
             let display = clean(csd.spec.display_name.trim());
             rows.push(ServiceRow {
                 name: csd.name.clone(),
@@ -865,6 +928,9 @@ impl HubState {
                     .unwrap_or_else(|| "-".to_owned()),
                 allowed_versions: allowed,
                 operator,
+                install,
+                crd,
+                problems: csd.problems.iter().map(|p| clean(&p.to_string())).collect(),
                 counts: HealthCounts::default(),
             });
         }
@@ -879,6 +945,9 @@ impl HubState {
                 provider: "-".to_owned(),
                 allowed_versions: versions,
                 operator: OperatorHealth::Unknown,
+                install: OperatorInstall::Unknown,
+                crd: CrdState::Unknown,
+                problems: Vec::new(),
                 counts: HealthCounts::default(),
             });
         }
@@ -1083,6 +1152,81 @@ mod tests {
             state.apply(HubEvent::Namespaces(c));
         }
         state
+    }
+
+    #[test]
+    fn operator_install_and_crd_reach_the_service_row() {
+        let mut state = synced_state();
+        let _ = state.flush();
+        let kafka = |msgs: Vec<Msg>| {
+            msgs.into_iter()
+                .find_map(|m| match m {
+                    Msg::ServicesChanged(rows) => rows.into_iter().find(|r| r.name == "kafka"),
+                    _ => None,
+                })
+                .unwrap_or_else(|| panic!("no kafka row"))
+        };
+        state.apply(HubEvent::OperatorInstall {
+            service: "kafka".into(),
+            generation: 1,
+            install: OperatorInstall::Stuck {
+                reason: "ImagePullBackOff".into(),
+            },
+        });
+        // Not yet seen: unknown, not "current".
+        let row = kafka(state.flush());
+        assert_eq!(
+            row.install,
+            OperatorInstall::Stuck {
+                reason: "ImagePullBackOff".into()
+            }
+        );
+        assert_eq!(row.crd, CrdState::Unknown);
+        state.apply(HubEvent::Crd {
+            service: "kafka".into(),
+            generation: 1,
+            crd: None,
+        });
+        assert_eq!(
+            kafka(state.flush()).crd,
+            CrdState::Missing {
+                crd: "hwfkas.x.dev".into()
+            }
+        );
+        let crd: CustomResourceDefinition = serde_json::from_value(json!({
+            "metadata": {"name": "hwfkas.x.dev"},
+            "spec": {"group": "x.dev", "scope": "Namespaced",
+                "names": {"kind": "Hwfka", "plural": "hwfkas"},
+                "versions": [{"name": "v1", "served": true, "storage": true,
+                    "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                        "spec": {"type": "object", "properties": {}}}}}}]}
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        state.apply(HubEvent::Crd {
+            service: "kafka".into(),
+            generation: 1,
+            crd: Some(Arc::new(crd)),
+        });
+        assert_eq!(
+            kafka(state.flush()).crd,
+            CrdState::Drift {
+                crd: "hwfkas.x.dev".into(),
+                version: "v1".into(),
+                missing: vec!["spec.image".into()],
+            }
+        );
+        // News of a replaced watch is dropped.
+        state.apply(HubEvent::OperatorInstall {
+            service: "kafka".into(),
+            generation: 7,
+            install: OperatorInstall::Installed,
+        });
+        assert!(state.flush().is_empty());
+        // A service whose tasks stop forgets both.
+        state.end_service("kafka");
+        let row = kafka(state.flush());
+        assert_eq!(row.install, OperatorInstall::Unknown);
+        assert_eq!(row.crd, CrdState::Unknown);
     }
 
     #[test]

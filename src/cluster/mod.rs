@@ -22,6 +22,8 @@ pub mod convert;
 pub mod detail;
 pub mod hub;
 pub mod lite;
+pub mod logs;
+pub mod metrics;
 pub mod watch;
 
 use std::collections::HashMap;
@@ -49,6 +51,13 @@ const HUB_CHANNEL: usize = 1024;
 /// Longest wait between two attempts to load the configuration.
 const MAX_RETRY: Duration = Duration::from_secs(30);
 
+/// The label selector of an instance's pods: every object an operator
+/// creates for an instance, and every object of a Helm release, carries
+/// `app.kubernetes.io/instance=<name>`.
+pub(crate) fn instance_selector(target: &crate::state::detail::InstanceRef) -> String {
+    format!("app.kubernetes.io/instance={}", target.name)
+}
+
 /// Requests from the [`Cluster`] handle to its supervisor task.
 #[derive(Debug)]
 enum Control {
@@ -68,6 +77,10 @@ pub struct Cluster {
     epoch: Arc<AtomicU64>,
     supervisor: AbortOnDrop,
     detail: AbortOnDrop,
+    logs: AbortOnDrop,
+    metrics: AbortOnDrop,
+    /// Prometheus (`namespace/service:port`) for MonitorConfig queries, when configured.
+    prometheus: Option<String>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -84,6 +97,7 @@ impl Cluster {
     /// first frame never waits on the network. Must be called within a
     /// Tokio runtime.
     pub fn start(opts: ClusterOptions, tx: mpsc::Sender<Msg>) -> Cluster {
+        let prometheus = opts.prometheus.clone();
         let (control, control_rx) = mpsc::unbounded_channel();
         let (client_tx, client_rx) = tokio_watch::channel(None);
         let epoch = Arc::new(AtomicU64::new(0));
@@ -101,6 +115,9 @@ impl Cluster {
             epoch,
             supervisor: AbortOnDrop(Some(supervisor)),
             detail: AbortOnDrop::default(),
+            logs: AbortOnDrop::default(),
+            metrics: AbortOnDrop::default(),
+            prometheus,
         }
     }
 
@@ -113,43 +130,70 @@ impl Cluster {
             }
             Command::SwitchContext(context) => {
                 self.epoch.fetch_add(1, Ordering::SeqCst);
-                // The detail watch belongs to the old cluster.
+                // The detail, log and metrics tasks belong to the old cluster.
                 self.detail = AbortOnDrop::default();
+                self.logs = AbortOnDrop::default();
+                self.metrics = AbortOnDrop::default();
                 let _ = self.control.send(Control::Context(context.clone()));
             }
             Command::WatchDetail(target) => {
                 let target = target.clone();
                 let tx = self.tx.clone();
-                let current = self.client.borrow().clone();
-                let handle = match current {
-                    Some(client) => detail::spawn(client, target, tx),
-                    None => {
-                        // Not connected yet: start once a client exists.
-                        let mut clients = self.client.clone();
-                        tokio::spawn(async move {
-                            let client = match clients.wait_for(Option::is_some).await {
-                                Ok(client) => client.clone(),
-                                Err(_) => return,
-                            };
-                            let Some(client) = client else { return };
-                            // The guard aborts the detail task if this one is aborted.
-                            let mut inner = AbortOnDrop(Some(detail::spawn(client, target, tx)));
-                            if let Some(handle) = inner.0.as_mut() {
-                                let _ = handle.await;
-                            }
-                        })
-                    }
-                };
-                self.detail = AbortOnDrop(Some(handle));
+                self.detail = self.with_client(move |client| detail::spawn(client, target, tx));
             }
+            Command::StreamLogs(request) => {
+                let request = request.clone();
+                let tx = self.tx.clone();
+                self.logs = self.with_client(move |client| logs::spawn(client, request, tx));
+            }
+            Command::StopLogs => self.logs = AbortOnDrop::default(),
+            Command::WatchMetrics(request) => {
+                let request = request.clone();
+                let tx = self.tx.clone();
+                let prometheus = self.prometheus.clone();
+                self.metrics =
+                    self.with_client(move |client| metrics::spawn(client, request, tx, prometheus));
+            }
+            Command::StopMetrics => self.metrics = AbortOnDrop::default(),
             Command::StopDetail => self.detail = AbortOnDrop::default(),
-            Command::Quit => {}
+            // Files and quitting are the event loop's business.
+            Command::SaveLogs { .. } | Command::Quit => {}
         }
+    }
+
+    /// Runs `start` with the client now, or once the first client exists
+    /// (aborting the returned guard aborts either).
+    fn with_client<F>(&self, start: F) -> AbortOnDrop
+    where
+        F: FnOnce(Client) -> tokio::task::JoinHandle<()> + Send + 'static,
+    {
+        let current = self.client.borrow().clone();
+        let handle = match current {
+            Some(client) => start(client),
+            None => {
+                let mut clients = self.client.clone();
+                tokio::spawn(async move {
+                    let client = match clients.wait_for(Option::is_some).await {
+                        Ok(client) => client.clone(),
+                        Err(_) => return,
+                    };
+                    let Some(client) = client else { return };
+                    // The guard aborts the inner task if this one is aborted.
+                    let mut inner = AbortOnDrop(Some(start(client)));
+                    if let Some(handle) = inner.0.as_mut() {
+                        let _ = handle.await;
+                    }
+                })
+            }
+        };
+        AbortOnDrop(Some(handle))
     }
 
     /// Stops every background task.
     pub fn shutdown(&mut self) {
         self.detail = AbortOnDrop::default();
+        self.logs = AbortOnDrop::default();
+        self.metrics = AbortOnDrop::default();
         self.supervisor = AbortOnDrop::default();
     }
 }

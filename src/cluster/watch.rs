@@ -501,18 +501,18 @@ pub async fn service_instances(
     // Dropping the guard (task aborted or ended) stops the CR watch too.
     let mut instances = AbortOnDrop::default();
     while let Some(item) = crd_stream.next().await {
-        let next = match item {
+        let (next, seen) = match item {
             Ok(WatchEvent::Init) => {
                 seen_in_list = false;
                 continue;
             }
             Ok(WatchEvent::InitApply(crd)) => {
                 seen_in_list = true;
-                convert::crd_target(&crd)
+                (convert::crd_target(&crd), Some(crd))
             }
-            Ok(WatchEvent::Apply(crd)) => convert::crd_target(&crd),
+            Ok(WatchEvent::Apply(crd)) => (convert::crd_target(&crd), Some(crd)),
             Ok(WatchEvent::InitDone) if seen_in_list => continue,
-            Ok(WatchEvent::InitDone) | Ok(WatchEvent::Delete(_)) => None,
+            Ok(WatchEvent::InitDone) | Ok(WatchEvent::Delete(_)) => (None, None),
             Err(err) => {
                 if !report(&tx, &source, &err).await {
                     break;
@@ -520,6 +520,15 @@ pub async fn service_instances(
                 continue;
             }
         };
+        // The hub compares the CRD with the CSD (OSC FAQ 3, CRD drift).
+        let crd_event = HubEvent::Crd {
+            service: service.clone(),
+            generation,
+            crd: seen.map(Arc::new),
+        };
+        if tx.send(crd_event).await.is_err() {
+            break;
+        }
         if current.as_ref() == Some(&next) {
             continue;
         }
@@ -635,6 +644,7 @@ async fn deployment_operator(
     // Pod uid -> why it is not ready (the operator's own pods only).
     let mut pods: HashMap<String, Option<String>> = HashMap::new();
     let mut last = None;
+    let mut last_install = None;
     loop {
         let pod_next = async {
             match pod_stream.as_mut() {
@@ -697,6 +707,19 @@ async fn deployment_operator(
         let health = convert::deployment_health(&location, deployment.as_ref(), &reasons);
         if !send_health(&tx, &mut last, &service, generation, health).await {
             return;
+        }
+        // Where the rollout stands (OSC FAQ 2, an operator stuck installing).
+        let install = convert::deployment_install(deployment.as_ref(), &reasons);
+        if last_install.as_ref() != Some(&install) {
+            last_install = Some(install.clone());
+            let event = HubEvent::OperatorInstall {
+                service: service.clone(),
+                generation,
+                install,
+            };
+            if tx.send(event).await.is_err() {
+                return;
+            }
         }
     }
 }

@@ -185,6 +185,53 @@ fn container_reason(container: &Value) -> Option<String> {
     None
 }
 
+/// The first container of a pod, for its logs.
+pub fn first_container(pod: &Value) -> Option<String> {
+    pod["spec"]["containers"][0]["name"]
+        .as_str()
+        .or_else(|| pod["status"]["containerStatuses"][0]["name"].as_str())
+        .map(super::text::clean)
+}
+
+/// How a container's previous run ended when it did not end well
+/// ("container kafka: OOMKilled, exit code 137"): the first such container.
+/// Reported even when the pod is ready again, since it explains restarts.
+pub fn last_termination(pod: &Value) -> Option<String> {
+    let statuses = ["initContainerStatuses", "containerStatuses"]
+        .iter()
+        .flat_map(|key| pod["status"][*key].as_array().into_iter().flatten());
+    for container in statuses {
+        let last = &container["lastState"]["terminated"];
+        let Some(reason) = last["reason"].as_str() else {
+            continue;
+        };
+        if reason == "Completed" {
+            continue;
+        }
+        let name = container["name"].as_str().unwrap_or("?");
+        let text = match last["exitCode"].as_i64() {
+            Some(code) => format!("container {name}: {reason}, exit code {code}"),
+            None => format!("container {name}: {reason}"),
+        };
+        return Some(super::text::clean(&text));
+    }
+    None
+}
+
+/// The scheduler's message for a pod it cannot place (`PodScheduled=False`).
+pub fn unschedulable(pod: &Value) -> Option<String> {
+    conditions(&pod["status"])
+        .find(|c| c["type"] == "PodScheduled" && c["status"] == "False")
+        .map(|c| {
+            let text = match (c["reason"].as_str(), c["message"].as_str()) {
+                (_, Some(message)) if !message.is_empty() => message,
+                (Some(reason), _) => reason,
+                _ => "Unschedulable",
+            };
+            super::text::clean(text)
+        })
+}
+
 /// Reasons that mean the pod will not get better by waiting.
 pub fn is_failure(reason: &str) -> bool {
     [
@@ -313,5 +360,40 @@ mod tests {
             release_health("pending-upgrade", (0, 1)),
             Health::Progressing
         );
+    }
+
+    #[test]
+    fn pod_facts_for_diagnosis() {
+        let oom = json!({
+            "spec": {"containers": [{"name": "redis"}, {"name": "sidecar"}]},
+            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}],
+                "containerStatuses": [
+                    {"name": "sidecar", "ready": true, "restartCount": 0,
+                        "lastState": {"terminated": {"reason": "Completed", "exitCode": 0}}},
+                    {"name": "redis", "ready": true, "restartCount": 4,
+                        "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137}}}]}
+        });
+        assert_eq!(first_container(&oom).as_deref(), Some("redis"));
+        assert_eq!(
+            last_termination(&oom).as_deref(),
+            Some("container redis: OOMKilled, exit code 137")
+        );
+        assert_eq!(unschedulable(&oom), None);
+        // Ready again, so healthy: the OOM kill is a diagnosis finding only.
+        assert_eq!(PodSummary::from_pod(&oom).health(), Health::Healthy);
+
+        let pending = json!({
+            "spec": {"containers": [{"name": "redis"}]},
+            "status": {"phase": "Pending", "conditions": [{"type": "PodScheduled",
+                "status": "False", "reason": "Unschedulable",
+                "message": "0/3 nodes are available: 3 Insufficient cpu.\u{1b}[2J"}]}
+        });
+        let message = unschedulable(&pending).unwrap_or_default();
+        assert!(message.starts_with("0/3 nodes are available: 3 Insufficient cpu."));
+        assert!(!message.contains('\u{1b}'), "{message}");
+        assert_eq!(last_termination(&pending), None);
+        let bare = json!({"status": {"conditions": [{"type": "PodScheduled", "status": "False"}]}});
+        assert_eq!(unschedulable(&bare).as_deref(), Some("Unschedulable"));
+        assert_eq!(first_container(&bare), None);
     }
 }

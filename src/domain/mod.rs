@@ -11,6 +11,8 @@ pub mod helm;
 pub mod logconfig;
 pub mod monitor;
 pub mod path;
+pub mod prometheus;
+pub mod quantity;
 pub mod schema;
 pub mod selector;
 pub mod text;

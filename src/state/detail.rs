@@ -128,6 +128,23 @@ pub struct ResourceNode {
     pub status: String,
     /// Why it is unhealthy, when it is (e.g. "CrashLoopBackOff: back-off 5m").
     pub reason: Option<String>,
+    /// Pods only: what diagnosis needs beyond the status line.
+    pub pod: Option<PodFacts>,
+}
+
+/// What diagnosis needs of a pod beyond its tree node.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PodFacts {
+    /// The first container's name (whose logs a finding leads to).
+    pub container: Option<String>,
+    /// Sum of container restarts.
+    pub restarts: u32,
+    /// How a container's previous run ended, when it was killed or failed
+    /// ("OOMKilled, exit code 137"), even if the pod is ready again.
+    pub last_termination: Option<String>,
+    /// The scheduler's reason when the pod cannot be placed
+    /// ("0/3 nodes are available: 3 Insufficient cpu.").
+    pub unschedulable: Option<String>,
 }
 
 /// One event about the instance or a child.
@@ -253,6 +270,8 @@ pub struct DetailState {
     /// What looks wrong, worst first; recomputed by `update` when the data
     /// or the services change.
     pub findings: Vec<super::diagnosis::Finding>,
+    /// The selected finding on the Diagnosis tab (Enter follows it).
+    pub finding_cursor: usize,
 }
 
 impl DetailState {
@@ -267,6 +286,7 @@ impl DetailState {
             reveal: false,
             computed_values: false,
             findings: Vec::new(),
+            finding_cursor: 0,
         }
     }
 
@@ -286,6 +306,13 @@ impl DetailState {
             _ => &data.spec_masked,
         };
         Some(text)
+    }
+
+    /// The first line to show so that the selected finding (two lines) is
+    /// visible in a body of `height` lines, moving `scroll` as little as
+    /// possible.
+    pub fn scroll_to_finding(&self, height: usize) -> usize {
+        super::diagnosis::keep_visible(self.finding_cursor, self.scroll, height)
     }
 
     /// Number of body lines of the current tab, for scrolling bounds.

@@ -5,6 +5,8 @@ pub mod age;
 pub mod detail;
 pub mod diagnosis;
 pub mod filter;
+pub mod logs;
+pub mod monitor;
 pub mod picker;
 pub mod rows;
 pub mod table;
@@ -108,6 +110,16 @@ pub struct State {
     pub cluster: Option<ClusterInfo>,
     /// Every watch has delivered its first list; until then "loading".
     pub synced: bool,
+    /// The log view, while open.
+    pub logs: Option<logs::LogView>,
+    /// The monitoring view, while open.
+    pub monitor: Option<monitor::MonitorView>,
+    /// The service diagnosis view, while open.
+    pub findings: Option<diagnosis::ServiceFindings>,
+    /// Most log lines kept in memory (config `logLines`).
+    pub log_line_cap: usize,
+    /// Last session number handed to a log or metrics request.
+    pub last_session: u64,
     /// The clock, seconds since the Unix epoch (ages are computed from it,
     /// so a frame is a pure function of the state).
     pub now: i64,
@@ -148,6 +160,11 @@ impl State {
             readonly: false,
             cluster: None,
             synced: false,
+            logs: None,
+            monitor: None,
+            findings: None,
+            log_line_cap: logs::DEFAULT_LINE_CAP,
+            last_session: 0,
             now: 0,
             dirty: true,
         };
@@ -216,7 +233,7 @@ impl State {
         let soonest =
             |times: &mut dyn Iterator<Item = i64>| times.map(|t| age::next_change(now, t)).min();
         match self.view {
-            View::Services => None,
+            View::Services | View::Logs | View::Monitor | View::ServiceDiagnosis => None,
             View::Instances => soonest(&mut self.table.page(&self.instances).map(|r| r.created)),
             View::Detail => {
                 let data = self.detail.as_ref()?.data.as_ref()?;

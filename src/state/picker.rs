@@ -10,6 +10,8 @@ pub enum PickerKind {
     Namespace,
     /// A kube context.
     Context,
+    /// A stream of the log view (all pods, a container or a file).
+    LogSource,
 }
 
 impl PickerKind {
@@ -18,6 +20,7 @@ impl PickerKind {
         match self {
             PickerKind::Namespace => "namespace",
             PickerKind::Context => "context",
+            PickerKind::LogSource => "log source",
         }
     }
 }
@@ -82,15 +85,31 @@ impl Picker {
 
     /// Changes the query and keeps the cursor in bounds.
     pub fn set_query(&mut self, query: String) {
+        // Stay on the same item while it still matches; otherwise the
+        // best guess is the first match, not whatever now sits there.
+        let before = self.chosen().map(str::to_owned);
         self.query = query;
-        let last = self.visible().len().saturating_sub(1);
-        self.cursor = self.cursor.min(last);
+        let visible = self.visible();
+        self.cursor = before
+            .and_then(|item| visible.iter().position(|v| *v == item))
+            .unwrap_or(0);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn narrowing_moves_to_the_first_match_unless_the_choice_still_matches() {
+        let items = vec!["a/x".to_owned(), "b/x".to_owned(), "b/y".to_owned()];
+        let mut picker = Picker::new(PickerKind::LogSource, items, Some("b/y".into()));
+        assert_eq!(picker.chosen(), Some("b/y"));
+        picker.set_query("b".into());
+        assert_eq!(picker.chosen(), Some("b/y"));
+        picker.set_query("x".into());
+        assert_eq!(picker.chosen(), Some("a/x"));
+    }
 
     #[test]
     fn narrows_and_chooses() {

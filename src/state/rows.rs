@@ -65,6 +65,60 @@ pub enum OperatorHealth {
     Unknown,
 }
 
+/// Where the rollout of an operator's Deployment stands (OSC FAQ 2, an
+/// operator stuck "installing"). Only Deployment-run operators have one.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum OperatorInstall {
+    /// Not known (no Deployment, a Lease heartbeat, a Helm service).
+    #[default]
+    Unknown,
+    /// The Deployment completed its rollout and is Available.
+    Installed,
+    /// Not Available yet, still within its progress deadline.
+    Installing {
+        /// Why it is not available yet (the pod's reason first).
+        reason: String,
+    },
+    /// Not Available and past its progress deadline
+    /// (`Progressing=False ProgressDeadlineExceeded`): it will not finish by itself.
+    Stuck {
+        /// Why (the pod's reason first, then the Deployment's message).
+        reason: String,
+    },
+}
+
+/// How the CRD in the cluster compares with what the service's CSD expects
+/// (OSC FAQ 3, "CRD not updated after a new package version").
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum CrdState {
+    /// Not checked (Helm services, or not seen yet).
+    #[default]
+    Unknown,
+    /// The CRD serves what the CSD uses.
+    Current,
+    /// The CRD the CSD names is not in the cluster.
+    Missing {
+        /// `CRDRef.name`.
+        crd: String,
+    },
+    /// The CRD lacks versions or fields the CSD uses.
+    Drift {
+        /// `CRDRef.name`.
+        crd: String,
+        /// The CRD's served storage version checked.
+        version: String,
+        /// What is missing, in words (`version v2 not served`, `spec.persistence.mode`).
+        missing: Vec<String>,
+    },
+    /// The CRD cannot be checked (no served storage version, no schema).
+    Unreadable {
+        /// `CRDRef.name`.
+        crd: String,
+        /// Why, in words.
+        reason: String,
+    },
+}
+
 /// Instance counts per health, indexed like [`Health::ALL`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct HealthCounts([u32; 6]);
@@ -101,6 +155,12 @@ pub struct ServiceRow {
     pub allowed_versions: Vec<String>,
     /// Operator state.
     pub operator: OperatorHealth,
+    /// The operator Deployment's rollout (FAQ 2).
+    pub install: OperatorInstall,
+    /// The CRD against the CSD (FAQ 3).
+    pub crd: CrdState,
+    /// What was wrong in the CSD as read (fields dropped or defaulted).
+    pub problems: Vec<String>,
     /// Instance counts by health.
     pub counts: HealthCounts,
 }
@@ -327,6 +387,9 @@ pub(crate) mod tests {
             provider: "acme".to_string(),
             allowed_versions: vec!["1.0".to_string()],
             operator: OperatorHealth::Unknown,
+            install: OperatorInstall::Unknown,
+            crd: CrdState::Unknown,
+            problems: Vec::new(),
             counts: HealthCounts::default(),
         }
     }

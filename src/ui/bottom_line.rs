@@ -33,6 +33,8 @@ pub fn draw(
             let written = widgets::put(buf, x, rect.y, &pieces, width);
             let matches = match state.view {
                 View::Services => state.visible_services().len(),
+                // Counted by update as the search is typed (lines, not rows).
+                View::Logs => state.logs.as_ref().map_or(0, |l| l.typing_matches),
                 _ => state.table.len(),
             };
             let right = format!("{matches} match{}", if matches == 1 { "" } else { "es" });
@@ -90,6 +92,7 @@ fn put_right(buf: &mut Buffer, rect: Rect, min_x: u16, pieces: &[Piece]) {
 /// Key hints for the mode, as many whole hints as fit in `room` cells.
 fn hints(state: &State, theme: &Theme, room: usize) -> Vec<Piece> {
     let mode = state.mode;
+    let go_to = go_to_label(state);
     let mut wanted: Vec<(Action, &str)> = Vec::new();
     let mut lead: Vec<Piece> = Vec::new();
     match mode {
@@ -122,12 +125,38 @@ fn hints(state: &State, theme: &Theme, room: usize) -> Vec<Piece> {
                     wanted.push((Action::ToggleComputedValues, label));
                 }
             }
+            if let Some(go_to) = &go_to {
+                wanted.push((Action::Open, go_to));
+            }
             wanted.push((Action::NextTab, "next tab"));
             wanted.push((Action::Back, "back"));
             wanted.push((Action::Help, "help"));
             wanted.push((Action::Quit, "quit"));
         }
         Mode::Help => wanted.push((Action::Help, "close help")),
+        Mode::Logs => {
+            wanted.push((Action::ToggleFollow, "follow"));
+            wanted.push((Action::StartFilter, "search"));
+            wanted.push((Action::PickLogSource, "source"));
+            wanted.push((Action::TogglePrevious, "previous"));
+            wanted.push((Action::ToggleWrap, "wrap"));
+            wanted.push((Action::SaveLogs, "save"));
+            wanted.push((Action::Back, "back"));
+            wanted.push((Action::Help, "help"));
+        }
+        Mode::Monitor => {
+            wanted.push((Action::NextTab, "next level"));
+            wanted.push((Action::OpenLogs, "logs"));
+            wanted.push((Action::Back, "back"));
+            wanted.push((Action::Help, "help"));
+        }
+        Mode::Findings => {
+            if let Some(go_to) = &go_to {
+                wanted.push((Action::Open, go_to));
+            }
+            wanted.push((Action::Back, "back"));
+            wanted.push((Action::Help, "help"));
+        }
         Mode::Picker => {
             wanted.push((Action::Submit, "choose"));
             wanted.push((Action::Cancel, "cancel"));
@@ -157,6 +186,34 @@ fn hints(state: &State, theme: &Theme, room: usize) -> Vec<Piece> {
         used += cost;
     }
     out
+}
+
+/// "go to <where>" for the selected finding of the Diagnosis tab or of the
+/// service diagnosis view: where Enter leads.
+fn go_to_label(state: &State) -> Option<String> {
+    match state.mode {
+        Mode::Detail => {
+            let detail = state.detail.as_ref()?;
+            if detail.tab != DetailTab::Diagnosis {
+                return None;
+            }
+            let finding = detail.findings.get(detail.finding_cursor)?;
+            Some(format!(
+                "go to {}",
+                finding.look_at.label(detail.target.kind)
+            ))
+        }
+        Mode::Findings => {
+            let open = state.findings.as_ref()?;
+            let finding = open.findings.get(open.cursor)?;
+            let kind = state
+                .services
+                .get(&open.service)
+                .map_or(crate::state::rows::ServiceKind::Operator, |s| s.kind);
+            Some(format!("go to {}", finding.look_at.label(kind)))
+        }
+        _ => None,
+    }
 }
 
 /// Short spelling of a key for hints.

@@ -216,16 +216,42 @@ pub fn lines(
 /// Two lines a finding: severity and what; then the evidence and where to
 /// look, indented.
 fn diagnosis(detail: &DetailState, skip: usize, take: usize, theme: &Theme) -> Vec<Vec<Piece>> {
-    let kind = detail.target.kind;
-    detail
-        .findings
+    finding_lines(
+        &detail.findings,
+        detail.target.kind,
+        detail.finding_cursor,
+        skip,
+        take,
+        theme,
+    )
+}
+
+/// The lines of a list of findings, two a finding (severity and what, then
+/// the evidence and where Enter leads); the selected finding's first line is
+/// highlighted and marked. Shared with the service diagnosis view.
+pub(crate) fn finding_lines(
+    findings: &[crate::state::diagnosis::Finding],
+    kind: crate::state::rows::ServiceKind,
+    cursor: usize,
+    skip: usize,
+    take: usize,
+    theme: &Theme,
+) -> Vec<Vec<Piece>> {
+    findings
         .iter()
-        .flat_map(|finding| {
-            let style = theme.health(finding.severity.health());
+        .enumerate()
+        .flat_map(|(i, finding)| {
+            let selected = i == cursor;
+            let style = if selected {
+                theme.selected
+            } else {
+                theme.health(finding.severity.health())
+            };
             let head = vec![
                 (
                     format!(
-                        "{} {:<8} ",
+                        "{}{} {:<8} ",
+                        if selected { '▶' } else { ' ' },
                         finding.severity.symbol(),
                         finding.severity.label()
                     ),
@@ -234,10 +260,10 @@ fn diagnosis(detail: &DetailState, skip: usize, take: usize, theme: &Theme) -> V
                 (sanitize(&finding.title).into_owned(), style),
             ];
             let evidence = vec![
-                ("           ".to_owned(), theme.base),
+                ("            ".to_owned(), theme.base),
                 (sanitize(&finding.evidence).into_owned(), theme.base),
                 (
-                    format!("  → see {}", finding.look_at.label(kind)),
+                    format!("  → {}", sanitize(&finding.look_at.label(kind))),
                     theme.muted,
                 ),
             ];
@@ -574,6 +600,7 @@ mod tests {
             health: Health::Healthy,
             status: "Running".into(),
             reason: None,
+            pod: None,
         }
     }
 

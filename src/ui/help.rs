@@ -29,6 +29,9 @@ fn section_title(mode: Mode) -> &'static str {
         Mode::CommandInput => "Typing a command",
         Mode::Picker => "Picker",
         Mode::Help => "Help",
+        Mode::Logs => "Logs",
+        Mode::Monitor => "Monitoring",
+        Mode::Findings => "Service diagnosis",
     }
 }
 

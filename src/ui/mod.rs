@@ -9,7 +9,10 @@ pub mod detail;
 pub mod format;
 pub mod help;
 pub mod instances;
+pub mod logs;
+pub mod monitor;
 pub mod picker;
+pub mod service_diagnosis;
 pub mod services;
 pub mod top_bar;
 pub mod widgets;
@@ -37,6 +40,9 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
         View::Services => services::draw(buf, area, body, &layout, state, theme),
         View::Instances => instances::draw(buf, area, body, &layout, state, theme),
         View::Detail => detail::draw(buf, area, body, &layout, state, theme),
+        View::Logs => logs::draw(buf, area, body, &layout, state, theme),
+        View::Monitor => monitor::draw(buf, area, body, &layout, state, theme),
+        View::ServiceDiagnosis => service_diagnosis::draw(buf, area, body, &layout, state, theme),
     }
     top_bar::draw(buf, area, state, theme);
     if layout.banner {
@@ -73,5 +79,8 @@ fn body_rect(area: Rect, layout: &ScreenLayout) -> Rect {
 
 /// Whether the list under a pop-up or an input line has the focus.
 fn list_focused(state: &State) -> bool {
-    matches!(state.mode, Mode::Normal | Mode::Detail)
+    matches!(
+        state.mode,
+        Mode::Normal | Mode::Detail | Mode::Logs | Mode::Monitor | Mode::Findings
+    )
 }

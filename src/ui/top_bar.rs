@@ -150,7 +150,27 @@ fn view_title(state: &State) -> String {
             }
             None => "Detail".into(),
         },
+        View::Logs => match &state.logs {
+            Some(logs) => instance_title("Logs", &logs.request.instance),
+            None => "Logs".into(),
+        },
+        View::Monitor => match &state.monitor {
+            Some(monitor) => instance_title("Monitoring", &monitor.request.instance),
+            None => "Monitoring".into(),
+        },
+        View::ServiceDiagnosis => match &state.findings {
+            Some(findings) => {
+                let text = format!("Diagnosis of {}", findings.service);
+                crate::domain::text::sanitize(&text).into_owned()
+            }
+            None => "Diagnosis".into(),
+        },
     }
+}
+
+fn instance_title(what: &str, target: &crate::state::detail::InstanceRef) -> String {
+    let text = format!("{what} of {}/{}", target.namespace, target.name);
+    crate::domain::text::sanitize(&text).into_owned()
 }
 
 fn context(state: &State) -> Option<String> {
@@ -183,7 +203,7 @@ fn counts(state: &State) -> Option<String> {
                 format!("{shown} of {total} instances")
             })
         }
-        View::Detail => None,
+        View::Detail | View::Logs | View::Monitor | View::ServiceDiagnosis => None,
     }
 }
 

@@ -8,8 +8,14 @@ use crate::command::{self, CommandLine, Sources};
 use crate::keymap::{KeyCode, KeyPress, Mode};
 use crate::state::detail::{DetailState, InstanceRef};
 use crate::state::filter::Filter;
+use crate::state::logs::LogRequest;
+use crate::state::monitor::MetricsRequest;
 use crate::state::picker::{ALL_NAMESPACES, Picker, PickerKind};
 use crate::state::{CompletionCycle, Stale, State};
+
+mod findings;
+mod logs;
+mod monitor;
 
 /// Shown when the console has never reached a cluster.
 pub const NO_CLUSTER_HINT: &str =
@@ -27,6 +33,22 @@ pub enum Command {
     WatchDetail(InstanceRef),
     /// Stop the detail watch.
     StopDetail,
+    /// Start streaming logs (replaces any previous log session).
+    StreamLogs(LogRequest),
+    /// Stop the log streams.
+    StopLogs,
+    /// Write text to a new file in the user's data directory (`logs/`);
+    /// the outcome comes back as a notice.
+    SaveLogs {
+        /// File name only (no directory), e.g. `team-a-orders-20261128-0312.log`.
+        file_name: String,
+        /// What to write.
+        text: String,
+    },
+    /// Start reading metrics for the monitoring view (replaces any previous).
+    WatchMetrics(MetricsRequest),
+    /// Stop reading metrics.
+    StopMetrics,
     /// Leave the console.
     Quit,
 }
@@ -83,6 +105,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Command> {
             }
             if changed && refresh_findings(state) {
                 state.dirty |= state.view == View::Detail;
+            }
+            if changed || recounted {
+                findings::refresh(state);
             }
             Vec::new()
         }
@@ -157,6 +182,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Command> {
             state.dirty = true;
             Vec::new()
         }
+        Msg::Logs(event) => logs::on_event(state, event),
+        Msg::Metrics(event) => monitor::on_event(state, event),
         Msg::Connection(Connection::Disconnected { since, error }) => {
             // Never connected yet: the user may simply have no cluster.
             if !state.synced && state.notice.is_none() {
@@ -201,11 +228,16 @@ fn refresh_findings(state: &mut State) -> bool {
         operator: service.map(|s| &s.operator),
         allowed_versions: service.map_or(&[], |s| s.allowed_versions.as_slice()),
         version,
+        install: service.map(|s| &s.install),
+        crd: service.map(|s| &s.crd),
     };
     let findings = crate::state::diagnosis::diagnose(data, context);
     match &mut state.detail {
         Some(detail) if detail.findings != findings => {
             detail.findings = findings;
+            detail.finding_cursor = detail
+                .finding_cursor
+                .min(detail.findings.len().saturating_sub(1));
             true
         }
         _ => false,
@@ -223,12 +255,14 @@ fn instances_changed(state: &mut State) {
     state.table.refresh(&state.instances);
     let recounted = state.services.recount(&state.instances);
     state.dirty |= state.view == View::Instances || (recounted && state.view == View::Services);
+    findings::refresh(state);
 }
 
 fn on_key(state: &mut State, key: KeyPress) -> Vec<Command> {
     let action = state.keymap.action(state.mode, key);
     match state.mode {
         Mode::Normal => action.map_or_else(Vec::new, |a| on_action(state, a)),
+        Mode::FilterInput if state.view == View::Logs => logs::on_search_key(state, action, key),
         Mode::FilterInput => {
             match action {
                 Some(Action::Submit) => set_mode(state, base_mode(state)),
@@ -298,20 +332,73 @@ fn on_key(state: &mut State, key: KeyPress) -> Vec<Command> {
         },
         Mode::Detail => action.map_or_else(Vec::new, |a| on_detail_action(state, a)),
         Mode::Picker => on_picker_key(state, action, key),
+        Mode::Logs => logs::on_key(state, action),
+        Mode::Monitor => monitor::on_key(state, action),
+        Mode::Findings => findings::on_key(state, action),
     }
 }
 
 /// The mode of the view shown, when no input line or overlay is open.
 fn base_mode(state: &State) -> Mode {
-    if state.view == View::Detail {
-        Mode::Detail
-    } else {
-        Mode::Normal
+    match state.view {
+        View::Detail => Mode::Detail,
+        View::Logs => Mode::Logs,
+        View::Monitor => Mode::Monitor,
+        View::ServiceDiagnosis => Mode::Findings,
+        View::Services | View::Instances => Mode::Normal,
     }
+}
+
+/// The instance the selection (instances view) or the screen (detail)
+/// is about.
+fn current_instance(state: &State) -> Option<InstanceRef> {
+    if let Some(detail) = &state.detail
+        && state.view == View::Detail
+    {
+        return Some(detail.target.clone());
+    }
+    if state.view != View::Instances {
+        return None;
+    }
+    let row = state.table.selected(&state.instances)?;
+    Some(InstanceRef {
+        uid: row.uid.clone(),
+        name: row.name.clone(),
+        namespace: row.namespace.clone(),
+        service: row.service.clone(),
+        kind: row.kind,
+    })
+}
+
+/// Closes the log, monitoring and service diagnosis views and the detail
+/// (a namespace or context switch makes them meaningless).
+fn leave_everything(state: &mut State) -> Vec<Command> {
+    let mut commands = Vec::new();
+    if state.logs.is_some() {
+        commands.extend(logs::close(state));
+    }
+    if state.monitor.is_some() {
+        commands.extend(monitor::close(state));
+    }
+    if state.findings.is_some() {
+        commands.extend(findings::close(state));
+    }
+    if state.detail.is_some() {
+        commands.extend(leave_detail(state));
+    }
+    commands
 }
 
 fn on_detail_action(state: &mut State, action: Action) -> Vec<Command> {
     let body = state.viewport_height();
+    let Some(detail) = &mut state.detail else {
+        return leave_detail(state);
+    };
+    if detail.tab == crate::state::detail::DetailTab::Diagnosis
+        && let Some(commands) = findings::on_detail_diagnosis(state, action)
+    {
+        return commands;
+    }
     let Some(detail) = &mut state.detail else {
         return leave_detail(state);
     };
@@ -339,6 +426,7 @@ fn on_detail_action(state: &mut State, action: Action) -> Vec<Command> {
             };
             detail.tab = tabs[next];
             detail.scroll = 0;
+            detail.finding_cursor = 0;
             true
         }
         Action::Reveal => {
@@ -354,6 +442,14 @@ fn on_detail_action(state: &mut State, action: Action) -> Vec<Command> {
             helm
         }
         Action::Back => return leave_detail(state),
+        Action::OpenLogs => {
+            let target = detail.target.clone();
+            return logs::open(state, target);
+        }
+        Action::OpenMonitor => {
+            let target = detail.target.clone();
+            return monitor::open(state, target);
+        }
         Action::StartCommand | Action::Help | Action::Quit => {
             return on_action(state, action);
         }
@@ -392,7 +488,7 @@ fn leave_detail(state: &mut State) -> Vec<Command> {
     vec![Command::StopDetail]
 }
 
-fn open_picker(state: &mut State, kind: PickerKind) {
+pub(super) fn open_picker(state: &mut State, kind: PickerKind) {
     let (items, current) = match kind {
         PickerKind::Namespace => {
             let mut items = vec![ALL_NAMESPACES.to_owned()];
@@ -404,6 +500,7 @@ fn open_picker(state: &mut State, kind: PickerKind) {
             (items, Some(current))
         }
         PickerKind::Context => (state.contexts.clone(), state.context.clone()),
+        PickerKind::LogSource => logs::source_choices(state),
     };
     state.picker = Some(Picker::new(kind, items, current));
     state.notice = None;
@@ -444,6 +541,7 @@ fn on_picker_key(state: &mut State, action: Option<Action>, key: KeyPress) -> Ve
                 }
                 (PickerKind::Namespace, Some(ns)) => switch_namespace(state, Some(ns)),
                 (PickerKind::Context, Some(ctx)) => switch_context(state, ctx),
+                (PickerKind::LogSource, Some(label)) => logs::choose_source(state, &label),
                 (_, None) => Vec::new(),
             };
         }
@@ -460,10 +558,7 @@ fn on_picker_key(state: &mut State, action: Option<Action>, key: KeyPress) -> Ve
 }
 
 fn switch_namespace(state: &mut State, namespace: Option<String>) -> Vec<Command> {
-    let mut commands = Vec::new();
-    if state.view == View::Detail {
-        commands = leave_detail(state);
-    }
+    let mut commands = leave_everything(state);
     if state.namespace == namespace {
         return commands;
     }
@@ -479,10 +574,7 @@ fn switch_namespace(state: &mut State, namespace: Option<String>) -> Vec<Command
 }
 
 fn switch_context(state: &mut State, context: String) -> Vec<Command> {
-    let mut commands = Vec::new();
-    if state.view == View::Detail {
-        commands = leave_detail(state);
-    }
+    let mut commands = leave_everything(state);
     state.context = Some(context.clone());
     state.instances.replace_all(Vec::new());
     state.table.refresh(&state.instances);
@@ -500,6 +592,18 @@ fn switch_context(state: &mut State, context: String) -> Vec<Command> {
 /// Mouse: the wheel moves the selection (or scrolls the detail); a click on
 /// a table row selects it, a second click on the selected row opens it.
 fn on_mouse(state: &mut State, mouse: MouseInput) -> Vec<Command> {
+    if matches!(state.mode, Mode::Logs | Mode::Monitor | Mode::Findings) {
+        let action = match mouse {
+            MouseInput::ScrollUp => Action::MoveUp,
+            MouseInput::ScrollDown => Action::MoveDown,
+            MouseInput::Click { .. } => return Vec::new(),
+        };
+        let mut commands = Vec::new();
+        for _ in 0..3 {
+            commands.extend(on_key_action(state, action));
+        }
+        return commands;
+    }
     if !matches!(state.mode, Mode::Normal | Mode::Detail) {
         return Vec::new();
     }
@@ -553,10 +657,20 @@ fn on_mouse(state: &mut State, mouse: MouseInput) -> Vec<Command> {
                     state.selected_service = Some(name);
                     state.dirty = true;
                 }
-                View::Detail => {}
+                View::Detail | View::Logs | View::Monitor | View::ServiceDiagnosis => {}
             }
             Vec::new()
         }
+    }
+}
+
+/// An action in one of the reading views, as if its key was pressed.
+fn on_key_action(state: &mut State, action: Action) -> Vec<Command> {
+    match state.mode {
+        Mode::Logs => logs::on_key(state, Some(action)),
+        Mode::Monitor => monitor::on_key(state, Some(action)),
+        Mode::Findings => findings::on_key(state, Some(action)),
+        _ => Vec::new(),
     }
 }
 
@@ -591,8 +705,8 @@ fn set_filter(state: &mut State, text: String) {
 #[must_use]
 fn switch_view(state: &mut State, view: View, scope: Option<Option<String>>) -> Vec<Command> {
     let mut commands = Vec::new();
-    if state.view == View::Detail && view != View::Detail {
-        commands = leave_detail(state);
+    if state.view != view {
+        commands = leave_everything(state);
     }
     if state.view != view {
         state.view = view;
@@ -630,7 +744,28 @@ fn on_action(state: &mut State, action: Action) -> Vec<Command> {
                 }
             }
             View::Instances => return open_detail(state),
-            View::Detail => {}
+            View::Detail | View::Logs | View::Monitor | View::ServiceDiagnosis => {}
+        },
+        Action::OpenLogs => {
+            if let Some(target) = current_instance(state) {
+                return logs::open(state, target);
+            }
+        }
+        Action::OpenMonitor => {
+            if let Some(target) = current_instance(state) {
+                return monitor::open(state, target);
+            }
+        }
+        Action::Diagnose => match state.view {
+            View::Services => return findings::open(state),
+            View::Instances => {
+                let mut commands = open_detail(state);
+                if let Some(detail) = &mut state.detail {
+                    detail.tab = crate::state::detail::DetailTab::Diagnosis;
+                }
+                return std::mem::take(&mut commands);
+            }
+            _ => {}
         },
         Action::PickNamespace => open_picker(state, PickerKind::Namespace),
         Action::PickContext => open_picker(state, PickerKind::Context),
@@ -672,7 +807,18 @@ fn on_action(state: &mut State, action: Action) -> Vec<Command> {
         | Action::NextTab
         | Action::PrevTab
         | Action::Reveal
-        | Action::ToggleComputedValues => {}
+        | Action::ToggleComputedValues
+        | Action::ToggleFollow
+        | Action::TogglePrevious
+        | Action::ToggleTimestamps
+        | Action::ToggleWrap
+        | Action::TogglePrettyJson
+        | Action::CycleSince
+        | Action::CycleTail
+        | Action::NextMatch
+        | Action::PrevMatch
+        | Action::SaveLogs
+        | Action::PickLogSource => {}
     }
     Vec::new()
 }
@@ -713,8 +859,8 @@ fn navigate(
                 state.dirty = true;
             }
         }
-        // The detail scrolls through its own actions.
-        View::Detail => {}
+        // The other views scroll through their own actions.
+        View::Detail | View::Logs | View::Monitor | View::ServiceDiagnosis => {}
     }
 }
 

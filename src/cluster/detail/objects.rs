@@ -5,9 +5,9 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde_json::Value;
 
-use crate::domain::health::{Health, PodSummary};
+use crate::domain::health::{Health, PodSummary, first_container, last_termination, unschedulable};
 use crate::domain::text::clean;
-use crate::state::detail::ResourceNode;
+use crate::state::detail::{PodFacts, ResourceNode};
 
 /// An object of the tree before placement.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,12 +56,19 @@ pub(crate) fn summarize(kind: &str, object: &Value) -> TreeObject {
         .flatten()
         .filter_map(|owner| owner["uid"].as_str().map(str::to_owned))
         .collect();
+    let mut facts = None;
     let (health, status, reason) = match kind {
         "StatefulSet" => stateful_set(object),
         "Deployment" => deployment(object),
         "ReplicaSet" => replica_set(object),
         "Pod" => {
             let pod = PodSummary::from_pod(object);
+            facts = Some(PodFacts {
+                container: first_container(object),
+                restarts: pod.restarts,
+                last_termination: last_termination(object),
+                unschedulable: unschedulable(object),
+            });
             let health = pod.health();
             let reason = if health == Health::Healthy {
                 None
@@ -104,6 +111,7 @@ pub(crate) fn summarize(kind: &str, object: &Value) -> TreeObject {
             health,
             status: clean(&status),
             reason: reason.map(|r| clean(&r)),
+            pod: facts,
         },
     }
 }
@@ -472,5 +480,40 @@ mod tests {
             summarize("Service", &json!({"metadata": {"uid": "c"}})),
         ]);
         assert_eq!(pod_counts(&tree), (1, 2));
+    }
+
+    #[test]
+    fn pods_carry_what_diagnosis_needs() {
+        let pending = summarize(
+            "Pod",
+            &json!({"metadata": {"uid": "p", "name": "bulk-0"},
+                "spec": {"containers": [{"name": "redis"}]},
+                "status": {"phase": "Pending", "conditions": [{"type": "PodScheduled",
+                    "status": "False", "reason": "Unschedulable",
+                    "message": "0/3 nodes are available: 3 Insufficient cpu."}]}}),
+        );
+        let facts = pending.node.pod.unwrap_or_else(|| panic!("pod facts"));
+        assert_eq!(facts.container.as_deref(), Some("redis"));
+        assert_eq!(
+            facts.unschedulable.as_deref(),
+            Some("0/3 nodes are available: 3 Insufficient cpu.")
+        );
+        let oom = summarize(
+            "Pod",
+            &json!({"metadata": {"uid": "q", "name": "bulk-1"},
+                "spec": {"containers": [{"name": "redis"}]},
+                "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}],
+                    "containerStatuses": [{"name": "redis", "ready": true, "restartCount": 4,
+                        "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137}}}]}}),
+        );
+        assert_eq!(oom.node.health, Health::Healthy);
+        let facts = oom.node.pod.unwrap_or_else(|| panic!("pod facts"));
+        assert_eq!(facts.restarts, 4);
+        assert_eq!(
+            facts.last_termination.as_deref(),
+            Some("container redis: OOMKilled, exit code 137")
+        );
+        let map = summarize("ConfigMap", &json!({"metadata": {"uid": "c", "name": "x"}}));
+        assert_eq!(map.node.pod, None);
     }
 }

@@ -121,6 +121,7 @@ impl View for ReleaseView {
                         health: Health::Unknown,
                         status: "not found".to_owned(),
                         reason: Some("in the release's manifest, not in the namespace".to_owned()),
+                        pod: None,
                     },
                 });
             }
