@@ -523,6 +523,53 @@ impl Drop for Console {
     }
 }
 
+/// The osctui binary started on the sandbox for an end-to-end test, with a
+/// private home: its own config, data directory and log file, so the
+/// developer's settings never change what a test sees.
+pub struct OsctuiSession {
+    /// The console in its pseudo-terminal.
+    pub console: Console,
+    /// A client of the same sandbox, for arranging what the test needs.
+    pub client: kube::Client,
+    /// The private home (`config/`, `data/`, `osctui.log`).
+    pub home: std::path::PathBuf,
+}
+
+impl OsctuiSession {
+    /// Starts `binary` (the test's `env!("CARGO_BIN_EXE_osctui")`) with
+    /// `--kubeconfig <sandbox>` plus `args`, without colours (`NO_COLOR`).
+    /// None when the sandbox is not there (which fails under CI=true, in
+    /// [`crate::sandbox_client`]).
+    pub async fn start(binary: &Path, args: &[&str], cols: u16, rows: u16) -> Option<Self> {
+        let client = crate::sandbox_client().await?;
+        let kubeconfig = crate::sandbox_kubeconfig_path();
+        let kubeconfig = kubeconfig.to_string_lossy().into_owned();
+        let mut all = vec!["--kubeconfig", kubeconfig.as_str()];
+        all.extend_from_slice(args);
+        let home = std::env::temp_dir().join(crate::unique_name("osctui-e2e"));
+        let config = home.join("config");
+        let _ = std::fs::create_dir_all(&config);
+        let console = Console::spawn(
+            binary,
+            &all,
+            &[
+                ("OSCTUI_CONFIG_DIR", &config.to_string_lossy()),
+                ("OSCTUI_DATA_DIR", &home.join("data").to_string_lossy()),
+                ("OSCTUI_LOG", &home.join("osctui.log").to_string_lossy()),
+                ("NO_COLOR", ""),
+            ],
+            cols,
+            rows,
+        )
+        .unwrap_or_else(|err| panic!("cannot start osctui in a pty: {err}"));
+        Some(Self {
+            console,
+            client,
+            home,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -682,52 +729,5 @@ mod tests {
         let err = Console::spawn(Path::new("/nonexistent/program"), &[], &[], 20, 3).unwrap_err();
         assert!(err.to_string().contains("/nonexistent/program"), "{err}");
         assert!(Console::spawn(Path::new("/bin/sh"), &[], &[], 0, 3).is_err());
-    }
-}
-
-/// The osctui binary started on the sandbox for an end-to-end test, with a
-/// private home: its own config, data directory and log file, so the
-/// developer's settings never change what a test sees.
-pub struct OsctuiSession {
-    /// The console in its pseudo-terminal.
-    pub console: Console,
-    /// A client of the same sandbox, for arranging what the test needs.
-    pub client: kube::Client,
-    /// The private home (`config/`, `data/`, `osctui.log`).
-    pub home: std::path::PathBuf,
-}
-
-impl OsctuiSession {
-    /// Starts `binary` (the test's `env!("CARGO_BIN_EXE_osctui")`) with
-    /// `--kubeconfig <sandbox>` plus `args`, without colours (`NO_COLOR`).
-    /// None when the sandbox is not there (which fails under CI=true, in
-    /// [`crate::sandbox_client`]).
-    pub async fn start(binary: &Path, args: &[&str], cols: u16, rows: u16) -> Option<Self> {
-        let client = crate::sandbox_client().await?;
-        let kubeconfig = crate::sandbox_kubeconfig_path();
-        let kubeconfig = kubeconfig.to_string_lossy().into_owned();
-        let mut all = vec!["--kubeconfig", kubeconfig.as_str()];
-        all.extend_from_slice(args);
-        let home = std::env::temp_dir().join(crate::unique_name("osctui-e2e"));
-        let config = home.join("config");
-        let _ = std::fs::create_dir_all(&config);
-        let console = Console::spawn(
-            binary,
-            &all,
-            &[
-                ("OSCTUI_CONFIG_DIR", &config.to_string_lossy()),
-                ("OSCTUI_DATA_DIR", &home.join("data").to_string_lossy()),
-                ("OSCTUI_LOG", &home.join("osctui.log").to_string_lossy()),
-                ("NO_COLOR", ""),
-            ],
-            cols,
-            rows,
-        )
-        .unwrap_or_else(|err| panic!("cannot start osctui in a pty: {err}"));
-        Some(Self {
-            console,
-            client,
-            home,
-        })
     }
 }
