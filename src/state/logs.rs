@@ -16,6 +16,11 @@ use unicode_width::UnicodeWidthChar;
 /// are dropped beyond it, and the view says how many.
 pub const DEFAULT_LINE_CAP: usize = 50_000;
 
+/// Newest stored lines an incoming batch may be merged into by time (see
+/// [`LogView::ingest`]): enough for the initial backlogs of 40 streams
+/// (tail 500 each), and a bound on the work of one batch.
+pub const MERGE_WINDOW: usize = 20_000;
+
 /// One stream that can be shown: a container's stdout/stderr, or a file
 /// inside it named by the service's LogConfig.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -342,25 +347,106 @@ impl LogView {
         self.request.scope == LogScope::AllPods
     }
 
-    /// Stores lines under the cap. O(lines): nothing else is recomputed.
+    /// Stores lines under the cap, in time order with the newest stored
+    /// lines. O(lines + moved), `moved` at most [`MERGE_WINDOW`]: nothing
+    /// else is recomputed.
+    ///
+    /// Why merge here rather than only in the cluster task: the streams of
+    /// the merged view deliver their backlogs in separate batches (each
+    /// stream attaches on its own, a status change flushes what is
+    /// pending, a batch is cut at 2,000 lines), and a pod that starts or
+    /// reattaches later sends lines older than the newest shown. Holding
+    /// the first flush would cover only the first case and delay every
+    /// view; merging an incoming batch into the tail of the buffer covers
+    /// all of them without waiting. In the steady state a batch is newer
+    /// than everything stored and is simply appended.
+    ///
+    /// Order: by `time_ms`; ties keep arrival order (stored lines first,
+    /// and each batch's own order); a line without a time stays right
+    /// after the line before it in its batch (at the start of a batch: after
+    /// everything stored); a stored line without a time is never passed.
+    /// Lines are only merged into the last [`MERGE_WINDOW`] stored lines;
+    /// older ones are shown where they are. A paused view keeps the same
+    /// line at its top (lines merged above it are not "new below"), and
+    /// the search goes on from the same line.
     pub fn ingest(&mut self, lines: Vec<RawLine>) {
-        let count = lines.len() as u64;
-        for raw in lines {
-            if self.lines.len() >= self.cap {
-                self.lines.pop_front();
-                self.first_seq += 1;
-                self.dropped += 1;
-            }
-            self.lines.push_back(LogLine::from_raw(raw));
+        if lines.is_empty() {
+            return;
         }
-        if !self.pinned {
-            self.new_below += count;
+        let count = lines.len() as u64;
+        // The time each incoming line is ordered by.
+        let mut keys = Vec::with_capacity(lines.len());
+        let mut previous = i64::MAX;
+        for line in &lines {
+            previous = line.time_ms.unwrap_or(previous);
+            keys.push(previous);
+        }
+        let oldest = keys.iter().copied().min().unwrap_or(i64::MAX);
+        // Stored lines the batch goes (partly) before: the newest ones,
+        // back to the first that is not newer than the oldest incoming.
+        let limit = self.lines.len().saturating_sub(MERGE_WINDOW);
+        let mut split = self.lines.len();
+        while split > limit && self.lines[split - 1].time_ms.is_some_and(|t| t > oldest) {
+            split -= 1;
+        }
+        // Positions by sequence number: the paused top line and the last
+        // search match, moved along when lines go in before them.
+        let base = self.first_seq + split as u64;
+        let old_top = (!self.pinned).then_some(self.top);
+        let old_search_at = self.search_at;
+        let (mut top, mut search_at) = (old_top, old_search_at);
+        let mut below = count;
+        let tail: Vec<LogLine> = self.lines.drain(split..).collect();
+        let mut tail = tail.into_iter().enumerate().peekable();
+        let mut incoming = lines.into_iter().zip(keys).peekable();
+        let mut placed = 0u64; // incoming lines placed so far
+        loop {
+            let take_stored = match (tail.peek(), incoming.peek()) {
+                (Some((_, stored)), Some((_, key))) => stored.time_ms.is_some_and(|t| t <= *key),
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            if take_stored {
+                let Some((at, line)) = tail.next() else { break };
+                let old_seq = base + at as u64;
+                let new_seq = old_seq + placed;
+                if old_top == Some(old_seq) {
+                    top = Some(new_seq);
+                    below = count - placed;
+                }
+                if old_search_at == Some(old_seq) {
+                    search_at = Some(new_seq);
+                }
+                self.push(line);
+            } else {
+                let Some((raw, _)) = incoming.next() else {
+                    break;
+                };
+                self.push(LogLine::from_raw(raw));
+                placed += 1;
+            }
+        }
+        self.search_at = search_at;
+        if let Some(top) = top {
+            self.top = top;
+            self.new_below += below;
             // The top line itself may have been dropped.
             if self.top < self.first_seq {
                 self.top = self.first_seq;
                 self.top_row = 0;
             }
         }
+    }
+
+    /// Appends one line, dropping the oldest beyond the cap.
+    fn push(&mut self, line: LogLine) {
+        if self.lines.len() >= self.cap {
+            self.lines.pop_front();
+            self.first_seq += 1;
+            self.dropped += 1;
+        }
+        self.lines.push_back(line);
     }
 
     /// Records a stream and recomputes the short pod labels.
@@ -987,4 +1073,185 @@ fn klog_level(head: &[u8]) -> Option<LogLevel> {
     };
     let digits = head.get(1..5)?;
     (digits.iter().all(u8::is_ascii_digit) && head.get(5) == Some(&b' ')).then_some(level)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::rows::ServiceKind;
+
+    fn view(cap: usize) -> LogView {
+        let request = LogRequest {
+            session: 1,
+            instance: InstanceRef {
+                uid: "u".into(),
+                name: "orders".into(),
+                namespace: "team-a".into(),
+                service: "kafka".into(),
+                kind: ServiceKind::Operator,
+            },
+            scope: LogScope::AllPods,
+            options: LogOptions::default(),
+        };
+        LogView::new(request, crate::action::View::Instances, cap)
+    }
+
+    fn raw(source: u32, time_ms: Option<i64>, text: &str) -> RawLine {
+        RawLine {
+            source,
+            time_ms,
+            text: text.into(),
+        }
+    }
+
+    /// A stream's backlog: `n` lines `step` ms apart from `start`,
+    /// named "<name><time>".
+    fn backlog(source: u32, name: &str, start: i64, step: i64, n: usize) -> Vec<RawLine> {
+        (0..n as i64)
+            .map(|i| {
+                let t = start + i * step;
+                raw(source, Some(t), &format!("{name}{t}"))
+            })
+            .collect()
+    }
+
+    fn texts(v: &LogView) -> Vec<&str> {
+        v.lines.iter().map(|l| l.text.as_str()).collect()
+    }
+
+    /// Every stored line's time, checked to be in order.
+    fn assert_in_time_order(v: &LogView) {
+        let times: Vec<i64> = v.lines.iter().filter_map(|l| l.time_ms).collect();
+        assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    }
+
+    #[test]
+    fn backlogs_in_separate_batches_interleave() {
+        let mut v = view(1_000);
+        // Three pods logging every 3 ms, shifted by one: their backlogs
+        // come one after the other.
+        v.ingest(backlog(0, "a", 0, 3, 500));
+        v.ingest(backlog(1, "b", 1, 3, 500));
+        v.ingest(backlog(2, "c", 2, 3, 500));
+        assert_eq!(v.lines.len(), 1_000);
+        assert_eq!(v.dropped, 500);
+        assert_eq!(v.first_seq, 500);
+        assert_in_time_order(&v);
+        // The newest 1,000 of 1,500 lines, taking turns.
+        assert_eq!(&texts(&v)[..4], ["c500", "a501", "b502", "c503"]);
+        assert_eq!(texts(&v)[999], "c1499");
+        // Later lines are simply appended.
+        v.ingest(backlog(0, "a", 1_500, 3, 2));
+        assert_eq!(&texts(&v)[998..], ["a1500", "a1503"]);
+    }
+
+    #[test]
+    fn ties_keep_arrival_order() {
+        let mut v = view(100);
+        v.ingest(vec![raw(0, Some(5), "a5"), raw(0, Some(7), "a7")]);
+        v.ingest(vec![
+            raw(1, Some(5), "b5"),
+            raw(1, Some(5), "b5 again"),
+            raw(1, Some(7), "b7"),
+        ]);
+        // Stored lines before incoming ones of the same time; the batch
+        // keeps its own order.
+        assert_eq!(texts(&v), ["a5", "b5", "b5 again", "a7", "b7"]);
+    }
+
+    #[test]
+    fn lines_without_a_time_keep_their_place() {
+        let mut v = view(100);
+        v.ingest(vec![raw(0, Some(10), "a10"), raw(0, None, "a10 more")]);
+        // A stored line without a time is never passed: an older batch
+        // goes after it.
+        v.ingest(vec![raw(1, Some(5), "b5")]);
+        assert_eq!(texts(&v), ["a10", "a10 more", "b5"]);
+        v.ingest(vec![raw(0, Some(20), "a20")]);
+        // An untimed incoming line follows the line before it in its batch.
+        v.ingest(vec![raw(1, Some(15), "b15"), raw(1, None, "b15 more")]);
+        assert_eq!(texts(&v)[3..], ["b15", "b15 more", "a20"]);
+        // One at the start of a batch goes after everything stored, and
+        // so does the rest of its batch.
+        v.ingest(vec![raw(1, None, "b?"), raw(1, Some(16), "b16")]);
+        assert_eq!(texts(&v)[5..], ["a20", "b?", "b16"]);
+        // A file without times: arrival order.
+        let mut file = view(100);
+        file.ingest(vec![raw(0, None, "x"), raw(0, None, "y")]);
+        file.ingest(vec![raw(0, None, "z")]);
+        assert_eq!(texts(&file), ["x", "y", "z"]);
+    }
+
+    #[test]
+    fn the_cap_counts_what_a_merge_drops() {
+        let mut v = view(10);
+        v.ingest(backlog(0, "a", 0, 2, 8));
+        v.ingest(backlog(1, "b", 1, 2, 8));
+        // 16 lines, 10 kept: the 6 oldest of the merged order went.
+        assert_eq!(v.lines.len(), 10);
+        assert_eq!(v.dropped, 6);
+        assert_eq!(v.first_seq, 6);
+        assert_eq!(texts(&v)[0], "a6");
+        assert_eq!(texts(&v)[9], "b15");
+        assert_in_time_order(&v);
+        // A batch bigger than the cap: only its newest lines stay.
+        v.ingest(backlog(2, "c", 4, 1, 30));
+        assert_eq!(v.lines.len(), 10);
+        assert_eq!(v.dropped, 6 + 30);
+        assert_eq!(v.first_seq, 36);
+        assert_eq!(texts(&v)[9], "c33");
+        assert_in_time_order(&v);
+    }
+
+    #[test]
+    fn a_paused_view_keeps_its_place() {
+        let mut v = view(1_000);
+        v.ingest(backlog(0, "a", 0, 10, 20)); // a0 .. a190
+        // Paused with a100 at the top (its second row), the last search
+        // match on a150.
+        v.pinned = false;
+        v.top = v.seq(10);
+        v.top_row = 1;
+        v.search_at = Some(v.seq(15));
+        // 20 lines of another pod, 5 ms after each of a's.
+        v.ingest(backlog(1, "b", 5, 10, 20));
+        assert!(!v.pinned);
+        let top = (v.top - v.first_seq) as usize;
+        assert_eq!(v.lines[top].text, "a100", "the same line at the top");
+        assert_eq!(v.top_row, 1);
+        let at = v.search_at.map(|s| (s - v.first_seq) as usize);
+        assert_eq!(at.map(|i| v.lines[i].text.as_str()), Some("a150"));
+        // b5..b95 went above the top line: only the 10 below are new.
+        assert_eq!(v.new_below, 10);
+        assert_in_time_order(&v);
+        // Appending counts every line.
+        v.ingest(backlog(1, "b", 1_000, 1, 3));
+        assert_eq!(v.new_below, 13);
+        let top = (v.top - v.first_seq) as usize;
+        assert_eq!(v.lines[top].text, "a100");
+    }
+
+    #[test]
+    fn a_paused_top_line_dropped_under_the_cap_moves_to_the_oldest() {
+        let mut v = view(10);
+        v.ingest(backlog(0, "a", 0, 10, 10));
+        v.pinned = false;
+        v.top = v.seq(1);
+        v.ingest(backlog(1, "b", 5, 10, 10));
+        assert_eq!(v.first_seq, 10);
+        assert_eq!(v.top, v.first_seq);
+        assert_eq!(v.top_row, 0);
+        assert_in_time_order(&v);
+    }
+
+    #[test]
+    fn only_the_newest_lines_are_merged_into() {
+        let mut v = view(MERGE_WINDOW * 2);
+        v.ingest(backlog(0, "a", 0, 2, MERGE_WINDOW + 10));
+        v.ingest(vec![raw(1, Some(1), "b1")]);
+        // Older than every stored line, but it goes only as far back as
+        // the window reaches.
+        let at = texts(&v).iter().position(|t| *t == "b1");
+        assert_eq!(at, Some(10));
+    }
 }

@@ -541,14 +541,19 @@ mod tests {
         update(state, Msg::Logs(event))
     }
 
+    /// Lines one millisecond apart, after every line pushed before.
     fn push(state: &mut State, texts: &[String]) {
         let session = session(state);
+        let start = state
+            .logs
+            .as_ref()
+            .map_or(0, |l| l.first_seq + l.lines.len() as u64) as i64;
         let lines = texts
             .iter()
             .enumerate()
             .map(|(i, t)| RawLine {
                 source: (i % 2) as u32,
-                time_ms: Some(1_773_495_900_000 + i as i64),
+                time_ms: Some(1_773_495_900_000 + start + i as i64),
                 text: t.clone(),
             })
             .collect();
@@ -714,6 +719,51 @@ mod tests {
         state.take_dirty();
         update(&mut state, key("j"));
         assert!(!state.take_dirty(), "nothing below the end");
+    }
+
+    #[test]
+    fn a_second_pods_backlog_merges_in_time_order() {
+        let mut state = opened();
+        let session = session(&state);
+        let backlog = |source: u32, name: &str, start: i64| -> Vec<RawLine> {
+            (0..100)
+                .map(|i| RawLine {
+                    source,
+                    time_ms: Some(start + i * 10),
+                    text: format!("{name} {i}"),
+                })
+                .collect()
+        };
+        event(
+            &mut state,
+            LogEvent::Lines {
+                session,
+                lines: backlog(0, "kafka-0", 0),
+            },
+        );
+        // Paused on "kafka-0 40" when kafka-1's backlog comes.
+        update(&mut state, key("g"));
+        for _ in 0..40 {
+            update(&mut state, key("j"));
+        }
+        assert_eq!(top_text(&state), "kafka-0 40");
+        event(
+            &mut state,
+            LogEvent::Lines {
+                session,
+                lines: backlog(1, "kafka-1", 5),
+            },
+        );
+        assert_eq!(top_text(&state), "kafka-0 40", "the view stays put");
+        // kafka-1 0..39 went above it; 40..99 are below.
+        assert_eq!(logs(&state).new_below, 60);
+        let texts: Vec<&str> = logs(&state).lines.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(&texts[..3], ["kafka-0 0", "kafka-1 0", "kafka-0 1"]);
+        assert_eq!(&texts[198..], ["kafka-0 99", "kafka-1 99"]);
+        // Following, the merged lines just show.
+        update(&mut state, key("G"));
+        assert!(logs(&state).pinned);
+        assert_eq!(top_text(&state), "kafka-1 89");
     }
 
     #[test]
@@ -1103,6 +1153,35 @@ mod tests {
         println!(
             "search 50k lines: {:.2} ms",
             started.elapsed().as_secs_f64() * 1e3
+        );
+        // The worst case of the time merge: every batch older than all
+        // stored lines, so each one is merged into the whole window.
+        let mut state = opened();
+        let session = session(&state);
+        let batches: Vec<Vec<RawLine>> = (0..100)
+            .rev()
+            .map(|b| {
+                (0..1_000)
+                    .map(|i| RawLine {
+                        source: (i % 2) as u32,
+                        time_ms: Some(b * 1_000 + i),
+                        text: format!("2026-03-14 13:45:00 INFO [broker-{i}] request {b}"),
+                    })
+                    .collect()
+            })
+            .collect();
+        let started = std::time::Instant::now();
+        for lines in batches {
+            event(&mut state, LogEvent::Lines { session, lines });
+        }
+        let spent = started.elapsed();
+        let merged = logs(&state);
+        assert_eq!(merged.lines.len(), 50_000);
+        assert_eq!(merged.dropped, 50_000);
+        let window = crate::state::logs::MERGE_WINDOW;
+        println!(
+            "ingest 100k lines, each batch merged into {window}: {:.1} ms",
+            spent.as_secs_f64() * 1e3
         );
     }
 }

@@ -195,15 +195,38 @@ fn split_timestamp(line: &[u8]) -> (Option<i128>, &[u8]) {
 }
 
 /// Puts lines from several streams in time order, keeping the order of lines
-/// with equal (or no) times: each stream is already in order, so only a
-/// batch mixing streams needs sorting.
-pub(crate) fn order(lines: &mut [RawLine]) {
+/// with equal times: each stream is already in order, so only a batch mixing
+/// streams needs sorting. A line without a time goes with the line before it
+/// in its stream (a continuation stays under its line); at the start of a
+/// stream's part of the batch it comes first.
+pub(crate) fn order(lines: &mut Vec<RawLine>) {
     let Some(first) = lines.first().map(|l| l.source) else {
         return;
     };
-    if lines.iter().any(|l| l.source != first) {
-        lines.sort_by_key(|l| l.time_ms.unwrap_or(i64::MIN));
+    if lines.iter().all(|l| l.source == first) {
+        return;
     }
+    // Time of the previous line by source (few sources: a short list).
+    let mut last: Vec<(u32, i64)> = Vec::new();
+    let mut keyed: Vec<(i64, RawLine)> = std::mem::take(lines)
+        .into_iter()
+        .map(|line| {
+            let at = last.iter().position(|(s, _)| *s == line.source);
+            let key = match (line.time_ms, at) {
+                (Some(t), _) => t,
+                (None, Some(at)) => last[at].1,
+                (None, None) => i64::MIN,
+            };
+            match at {
+                Some(at) => last[at].1 = key,
+                None => last.push((line.source, key)),
+            }
+            (key, line)
+        })
+        .collect();
+    // Stable: equal times keep their order.
+    keyed.sort_by_key(|(key, _)| *key);
+    lines.extend(keyed.into_iter().map(|(_, line)| line));
 }
 
 #[cfg(test)]
@@ -326,5 +349,21 @@ mod tests {
         ];
         order(&mut one);
         assert_eq!(one[2].text, "z");
+        // Lines without a time stay under their stream's line before them.
+        let mut mixed = vec![
+            line(0, Some(5), "a5"),
+            line(0, None, "a5 continued"),
+            line(1, None, "b?"),
+            line(1, Some(3), "b3"),
+            line(0, Some(8), "a8"),
+            line(1, Some(6), "b6"),
+            line(1, None, "b6 continued"),
+        ];
+        order(&mut mixed);
+        let texts: Vec<_> = mixed.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            ["b?", "b3", "a5", "a5 continued", "b6", "b6 continued", "a8"]
+        );
     }
 }
