@@ -645,7 +645,10 @@ impl Session {
     }
 
     /// Sends what is pending, in batches of at most [`BATCH_LINES`], each
-    /// in time order.
+    /// in time order. A batch may hold lines older than earlier ones (each
+    /// stream sends its backlog when it attaches, a status change flushes):
+    /// the view merges them into place (`LogView::ingest`), so nothing is
+    /// held back here waiting for slower streams.
     async fn flush(&mut self) -> Result<(), Closed> {
         self.flush_at = None;
         while !self.pending.is_empty() {
