@@ -68,14 +68,7 @@ pub(super) fn close(state: &mut State) -> Vec<Command> {
     let Some(logs) = state.logs.take() else {
         return Vec::new();
     };
-    let mut back = logs.return_to;
-    // What it came from may have closed meanwhile (the instance left).
-    if back == View::Detail && state.detail.is_none()
-        || back == View::ServiceDiagnosis && state.findings.is_none()
-        || matches!(back, View::Logs | View::Monitor)
-    {
-        back = View::Instances;
-    }
+    let back = super::return_view(state, logs.return_to);
     if state.view == View::Logs {
         state.view = back;
     }

@@ -349,6 +349,16 @@ fn base_mode(state: &State) -> Mode {
     }
 }
 
+/// Where a closing log or monitoring view goes back to: `back`, unless what
+/// it came from has closed meanwhile (the instance left) or is itself one
+/// of these views.
+fn return_view(state: &State, back: View) -> View {
+    let gone = back == View::Detail && state.detail.is_none()
+        || back == View::ServiceDiagnosis && state.findings.is_none()
+        || matches!(back, View::Logs | View::Monitor);
+    if gone { View::Instances } else { back }
+}
+
 /// The instance the selection (instances view) or the screen (detail)
 /// is about.
 fn current_instance(state: &State) -> Option<InstanceRef> {

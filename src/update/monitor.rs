@@ -73,14 +73,7 @@ pub(super) fn close(state: &mut State) -> Vec<Command> {
     let Some(monitor) = state.monitor.take() else {
         return Vec::new();
     };
-    let mut back = monitor.return_to;
-    // The detail may have been closed meanwhile (e.g. its instance left).
-    if back == View::Detail && state.detail.is_none()
-        || back == View::ServiceDiagnosis && state.findings.is_none()
-        || matches!(back, View::Logs | View::Monitor)
-    {
-        back = View::Instances;
-    }
+    let back = super::return_view(state, monitor.return_to);
     if state.view == View::Monitor {
         state.view = back;
     }
