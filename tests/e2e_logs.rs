@@ -209,3 +209,44 @@ async fn monitoring_reads_metrics_server_and_the_exporters() {
     esc(console);
     ok(console.wait_gone("Logs of", STEP));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_line_cap_drops_the_oldest_lines_and_says_so() {
+    let binary = Path::new(env!("CARGO_BIN_EXE_osctui"));
+    // The smallest cap the configuration takes, against a sidecar with
+    // 500,000 lines (sandbox/samples: team-c/edge-cache's access log).
+    if osctui_testkit::sandbox_client().await.is_none() {
+        return;
+    }
+    let home = std::env::temp_dir().join(osctui_testkit::unique_name("osctui-e2e-cap"));
+    let config = home.join("config");
+    std::fs::create_dir_all(&config).unwrap_or_default();
+    std::fs::write(config.join("config.yaml"), "logLines: 1000\n").unwrap_or_default();
+    let kubeconfig = osctui_testkit::sandbox_kubeconfig_path();
+    let kubeconfig = kubeconfig.to_string_lossy().into_owned();
+    let console = Console::spawn(
+        binary,
+        &["--kubeconfig", &kubeconfig, "-n", "team-c", "-c", "inst"],
+        &[
+            ("OSCTUI_CONFIG_DIR", &config.to_string_lossy()),
+            ("OSCTUI_LOG", &home.join("osctui.log").to_string_lossy()),
+            ("NO_COLOR", ""),
+        ],
+        140,
+        40,
+    )
+    .unwrap_or_else(|err| panic!("cannot start osctui in a pty: {err}"));
+    on_instance(&console, "edge-cache", "L");
+    ok(console.wait_for("Logs of team-c/edge-cache", STEP));
+    ok(console.wait_for("tail 500", LOAD));
+    // Tail 500 → 5000: three streams, 5,000 access-log lines, a cap of 1,000.
+    let _ = console.send_keys("T");
+    // About 5,050 lines in all: 4,0xx of them dropped.
+    ok(console.wait_until("the cap at work", LOAD, |s| {
+        s.contains("tail 5000") && s.contains("1,000 lines (+4,0") && s.contains("dropped)")
+    }));
+    // At the top, the view says what is gone.
+    let _ = console.send_keys("g");
+    let screen = ok(console.wait_for("older lines dropped (cap 1,000)", STEP));
+    assert!(!screen.contains("bulk line 1 of"), "{screen}");
+}
