@@ -67,7 +67,10 @@ pub fn draw(
                 widgets::put(buf, x, rect.y, &pieces, width);
                 return None;
             }
-            if !state.filter_input.is_empty() && state.view != View::Detail {
+            // The filter belongs to the lists; other views leave it as it was.
+            if !state.filter_input.is_empty()
+                && matches!(state.view, View::Services | View::Instances)
+            {
                 pieces.push(("filter: ".into(), theme.muted));
                 pieces.push((sanitize(&state.filter_input).into_owned(), theme.accent));
                 pieces.push(("   ".into(), theme.base));

@@ -7,7 +7,9 @@
 //! DejaVu Sans Mono (regular, or bold for bold cells) at [`FONT_PX`] pixels.
 //! Inverse video swaps the colours, dim text is drawn half-way to the
 //! background, underlined text gets a one-pixel line, and wide characters
-//! span two cells. A character the font lacks is left out (the cell keeps
+//! span two cells. Box-drawing lines and the lower block elements (`▁` to
+//! `█`, sparklines) are drawn as exact rectangles so that they join across
+//! cells. A character the font lacks is left out (the cell keeps
 //! its background). The cursor is not drawn.
 //!
 //! The fonts are read at run time from `$OSCTUI_SHOT_FONT_DIR`, else from
@@ -385,6 +387,19 @@ impl Fonts {
                     if c == ' ' {
                         continue;
                     }
+                    if let Some(eighths) = lower_block_eighths(c) {
+                        // Exact fractions of the cell, so that sparklines
+                        // join without gaps whatever the font's glyphs.
+                        let h = self.cell_height * eighths / 8;
+                        canvas.fill(
+                            u32::from(col) * self.cell_width,
+                            u32::from(row) * self.cell_height + self.cell_height - h,
+                            self.cell_width,
+                            h,
+                            fg,
+                        );
+                        continue;
+                    }
                     if let Some(arms) = box_arms(c) {
                         canvas.draw_box(
                             u32::from(col) * self.cell_width,
@@ -438,6 +453,13 @@ enum Arm {
     Light,
     Heavy,
     Double,
+}
+
+/// How many eighths of the cell's height, from the bottom, a lower block
+/// element (`▁` U+2581 to `█` U+2588) fills; `None` for other characters.
+fn lower_block_eighths(c: char) -> Option<u32> {
+    let n = u32::from(c).checked_sub(0x2580)?;
+    (1..=8).contains(&n).then_some(n)
 }
 
 /// The arms (left, right, up, down) of the box-drawing characters drawn as
@@ -717,6 +739,32 @@ mod tests {
         assert_eq!(image.pixel(0, 0), expect);
         assert_eq!(image.pixel(2 * cw - 1, ch - 1), expect);
         assert_ne!(image.pixel(2 * cw, 0), expect);
+    }
+
+    #[test]
+    fn lower_blocks_fill_exact_fractions() {
+        assert_eq!(lower_block_eighths('▁'), Some(1));
+        assert_eq!(lower_block_eighths('▄'), Some(4));
+        assert_eq!(lower_block_eighths('█'), Some(8));
+        assert_eq!(lower_block_eighths('▀'), None);
+        assert_eq!(lower_block_eighths('▉'), None);
+        let Some(fonts) = fonts() else { return };
+        let (cw, ch) = fonts.cell_size();
+        let s = screen(4, 1, "██▄".as_bytes());
+        let image = fonts.render_rgba(&s).unwrap();
+        let fg = Some([DEFAULT_FG[0], DEFAULT_FG[1], DEFAULT_FG[2], 255]);
+        let bg = Some([DEFAULT_BG[0], DEFAULT_BG[1], DEFAULT_BG[2], 255]);
+        // Two full blocks: every pixel of both cells, no gap between them.
+        for y in 0..ch {
+            for x in 0..2 * cw {
+                assert_eq!(image.pixel(x, y), fg, "({x}, {y})");
+            }
+        }
+        // The half block: the lower half filled, the upper half not.
+        assert_eq!(image.pixel(2 * cw, ch - 1), fg);
+        assert_eq!(image.pixel(3 * cw - 1, ch - ch / 2), fg);
+        assert_eq!(image.pixel(2 * cw, ch - ch / 2 - 1), bg);
+        assert_eq!(image.pixel(2 * cw, 0), bg);
     }
 
     #[test]

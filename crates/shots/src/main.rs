@@ -1,6 +1,6 @@
 //! Renders README screenshots: runs the real osctui in a pseudo-terminal
-//! against the sandbox with its samples, walks through the main views and
-//! writes one PNG per view.
+//! against the sandbox with its samples, walks through the main views
+//! (lists, detail, logs, monitoring, diagnosis) and writes one PNG per view.
 //!
 //! Usage: osctui-shots BINARY KUBECONFIG OUT_DIR (see screenshots/render).
 
@@ -16,74 +16,106 @@ struct Scene {
     keys: &'static [&'static str],
     wait_for: &'static str,
     file: Option<&'static str>,
+    /// How long `wait_for` may take (live metrics need several scrapes).
+    timeout_secs: u64,
+    /// Extra wait after `wait_for` showed, before the PNG (more readings).
+    settle_secs: u64,
 }
 
+/// A step of the walk that waits at most 30 s and writes `file` (if any)
+/// as soon as the text shows.
+const fn scene(
+    keys: &'static [&'static str],
+    wait_for: &'static str,
+    file: Option<&'static str>,
+) -> Scene {
+    Scene {
+        keys,
+        wait_for,
+        file,
+        timeout_secs: 30,
+        settle_secs: 0,
+    }
+}
+
+/// Scrolls a view down by 24 rows, one `j` at a time.
+const DOWN_24: [&str; 24] = ["j"; 24];
+
 const SCENES: &[Scene] = &[
+    scene(&[], "Memcached", Some("services.png")),
+    scene(&["2"], "legacy-events", Some("instances.png")),
+    scene(&["/team-b"], "matches", Some("filter.png")),
+    scene(
+        &["\x1b", "/legacy", "\r", "\r"],
+        "Conditions",
+        Some("detail-overview.png"),
+    ),
+    scene(&["\t", "\t"], "StatefulSet", Some("detail-resources.png")),
+    scene(&["\t"], "Warning", Some("detail-events.png")),
+    scene(&["\x1b", "\x1b", "/orders", "\r", "\r"], "Conditions", None),
+    scene(&["\t"], "adminPassword", Some("detail-spec.png")),
+    scene(
+        &["\x1b", "\x1b", "/web-cache", "\r", "\r"],
+        "deployed",
+        None,
+    ),
+    scene(
+        &["\t", "\t", "\t", "\t"],
+        "superseded",
+        Some("helm-history.png"),
+    ),
+    scene(&["\x1b", "\x1b", "?"], "quit", Some("help.png")),
+    scene(
+        &["\x1b", "n"],
+        "all namespaces",
+        Some("namespace-picker.png"),
+    ),
+    // The log view of a Kafka instance: all pods merged by time, with
+    // timestamps, unwrapped, scrolled to some errors, ERROR searched.
+    scene(&["\x1b", "/orders", "\r", "L"], "3 streams attached", None),
+    scene(&["t", "w", "g"], "tail 500", None),
+    scene(&DOWN_24, "paused", None),
+    scene(&["/ERROR", "\r"], "/ERROR", Some("logs.png")),
+    // Its monitoring, from the log view: wait for a few readings so that
+    // the sparklines have some length.
     Scene {
-        keys: &[],
-        wait_for: "Memcached",
-        file: Some("services.png"),
-    },
-    Scene {
-        keys: &["2"],
-        wait_for: "legacy-events",
-        file: Some("instances.png"),
-    },
-    Scene {
-        keys: &["/team-b"],
-        wait_for: "matches",
-        file: Some("filter.png"),
-    },
-    Scene {
-        keys: &["\x1b", "/legacy", "\r", "\r"],
-        wait_for: "Conditions",
-        file: Some("detail-overview.png"),
-    },
-    Scene {
-        keys: &["\t", "\t"],
-        wait_for: "StatefulSet",
-        file: Some("detail-resources.png"),
+        keys: &["M"],
+        wait_for: "8 readings",
+        file: Some("monitoring.png"),
+        timeout_secs: 150,
+        settle_secs: 0,
     },
     Scene {
         keys: &["\t"],
-        wait_for: "Warning",
-        file: Some("detail-events.png"),
+        wait_for: "Messages in per second",
+        file: Some("monitoring-level.png"),
+        timeout_secs: 30,
+        settle_secs: 5,
     },
-    Scene {
-        keys: &["\t", "\t"],
-        wait_for: "critical",
-        file: Some("detail-diagnosis.png"),
-    },
-    Scene {
-        keys: &["\x1b", "\x1b", "/orders", "\r", "\r"],
-        wait_for: "Conditions",
-        file: None,
-    },
-    Scene {
-        keys: &["\t"],
-        wait_for: "adminPassword",
-        file: Some("detail-spec.png"),
-    },
-    Scene {
-        keys: &["\x1b", "\x1b", "/web-cache", "\r", "\r"],
-        wait_for: "deployed",
-        file: None,
-    },
-    Scene {
-        keys: &["\t", "\t", "\t", "\t"],
-        wait_for: "superseded",
-        file: Some("helm-history.png"),
-    },
-    Scene {
-        keys: &["\x1b", "\x1b", "?"],
-        wait_for: "quit",
-        file: Some("help.png"),
-    },
-    Scene {
-        keys: &["\x1b", "n"],
-        wait_for: "all namespaces",
-        file: Some("namespace-picker.png"),
-    },
+    // The diagnosis of an instance with a Pending and an OOMKilled pod,
+    // the OOMKilled finding selected (Enter would open its logs).
+    scene(
+        &["\x1b", "\x1b", "/bulk-cache", "\r", "d"],
+        "OOMKilled",
+        None,
+    ),
+    scene(
+        &["j", "j", "j"],
+        "go to the logs of bulk-cache-1",
+        Some("detail-diagnosis.png"),
+    ),
+    // A sidecar writing escape sequences: shown inert.
+    scene(
+        &["\x1b", "\x1b", "/edge-cache", "\r", "L"],
+        "ESCAPE-TEST",
+        Some("logs-escapes.png"),
+    ),
+    // The diagnosis of a service whose operator is stuck installing.
+    scene(
+        &["\x1b", "\x1b", "\x1b", "/Redis", "\r", "d"],
+        "stuck installing",
+        Some("service-diagnosis.png"),
+    ),
 ];
 
 fn main() -> ExitCode {
@@ -112,6 +144,7 @@ fn run(binary: &Path, kubeconfig: &str, out: &Path) -> Result<(), String> {
         &[
             ("OSCTUI_CONFIG_DIR", &config.to_string_lossy()),
             ("OSCTUI_LOG", &config.join("osctui.log").to_string_lossy()),
+            ("OSCTUI_DATA_DIR", &config.join("data").to_string_lossy()),
             ("COLORTERM", "truecolor"),
         ],
         120,
@@ -125,9 +158,9 @@ fn run(binary: &Path, kubeconfig: &str, out: &Path) -> Result<(), String> {
             // escape sequences).
             std::thread::sleep(Duration::from_millis(150));
         }
-        console.wait_for(scene.wait_for, Duration::from_secs(30))?;
+        console.wait_for(scene.wait_for, Duration::from_secs(scene.timeout_secs))?;
         // Let the frame settle (later snapshots of the same data).
-        std::thread::sleep(Duration::from_millis(600));
+        std::thread::sleep(Duration::from_millis(600) + Duration::from_secs(scene.settle_secs));
         if let Some(file) = scene.file {
             let path = out.join(file);
             fonts
