@@ -25,6 +25,10 @@ const CHANNEL: usize = 4096;
 /// flood of watch events cannot starve the screen.
 const DRAIN_LIMIT: usize = 10_000;
 
+/// And for at most this long: under a flood of log lines a key's frame must
+/// not wait behind the whole backlog (it waits at most this much).
+const DRAIN_BUDGET: Duration = Duration::from_millis(8);
+
 /// Why the loop ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -103,7 +107,8 @@ pub async fn run(mut state: State, theme: Theme, options: ClusterOptions) -> Res
         // Drain the backlog (input first: keys must not wait behind watch
         // events), then draw once.
         let mut drained = 0;
-        while drained < DRAIN_LIMIT {
+        let drain_started = std::time::Instant::now();
+        while drained < DRAIN_LIMIT && drain_started.elapsed() < DRAIN_BUDGET {
             let next = match input_rx.try_recv() {
                 Ok(InputEvent::Msg(msg)) => msg,
                 Ok(InputEvent::Closed) => {
