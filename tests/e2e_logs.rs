@@ -116,7 +116,8 @@ async fn logs_of_an_instance_merged_searched_switched_and_saved() {
     let _ = console.send_keys("orders-2/kafka");
     std::thread::sleep(Duration::from_millis(200));
     let _ = console.key_enter();
-    ok(console.wait_for("orders-2/kafka", STEP));
+    // Its stdout, not one of its files (whose labels start the same).
+    ok(console.wait_for("orders-2/kafka · ", STEP));
     let _ = console.send_keys("p");
     let screen = ok(console.wait_for("simulated crash", LOAD));
     assert!(screen.contains("previous container"), "{screen}");

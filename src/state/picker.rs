@@ -85,13 +85,18 @@ impl Picker {
 
     /// Changes the query and keeps the cursor in bounds.
     pub fn set_query(&mut self, query: String) {
-        // Stay on the same item while it still matches; otherwise the
-        // best guess is the first match, not whatever now sits there.
+        // An item typed in full is the one meant (a pod's stdout, not its
+        // files whose names start the same); else stay on the same item
+        // while it still matches; else the first match, not whatever now
+        // sits at the cursor.
         let before = self.chosen().map(str::to_owned);
         self.query = query;
         let visible = self.visible();
-        self.cursor = before
-            .and_then(|item| visible.iter().position(|v| *v == item))
+        let exact = visible
+            .iter()
+            .position(|v| v.eq_ignore_ascii_case(&self.query));
+        self.cursor = exact
+            .or_else(|| before.and_then(|item| visible.iter().position(|v| *v == item)))
             .unwrap_or(0);
     }
 }
@@ -109,6 +114,11 @@ mod tests {
         assert_eq!(picker.chosen(), Some("b/y"));
         picker.set_query("x".into());
         assert_eq!(picker.chosen(), Some("a/x"));
+        // Typed in full, an item wins over a longer one it starts.
+        let items = vec!["p/c".to_owned(), "p/c:/logs/a.log".to_owned()];
+        let mut picker = Picker::new(PickerKind::LogSource, items, Some("p/c:/logs/a.log".into()));
+        picker.set_query("p/c".into());
+        assert_eq!(picker.chosen(), Some("p/c"));
     }
 
     #[test]
