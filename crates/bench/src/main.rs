@@ -9,6 +9,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use osctui_bench::{cpu_ticks, rss_kib, wait_fast};
 use osctui_testkit::pty::Console;
 
 const COLS: u16 = 160;
@@ -177,25 +178,6 @@ fn spawn(binary: &Path, kubeconfig: &str) -> Result<Console, String> {
     .map_err(|e| format!("cannot start {}: {e}", binary.display()))
 }
 
-/// Polls the screen every 0.5 ms (the harness's own wait polls at 20 ms,
-/// too coarse for these figures).
-fn wait_fast(
-    console: &Console,
-    timeout: Duration,
-    pred: impl Fn(&str) -> bool,
-) -> Result<(), String> {
-    let started = Instant::now();
-    loop {
-        if pred(&console.screen_text()) {
-            return Ok(());
-        }
-        if started.elapsed() > timeout {
-            return Err(format!("timed out; screen:\n{}", console.screen_text()));
-        }
-        std::thread::sleep(Duration::from_micros(500));
-    }
-}
-
 /// Sends a key and returns the time until the console starts answering,
 /// and how many bytes the frame took (once output is quiet for 30 ms).
 fn key_to_frame(console: &Console, key: &str) -> Result<(Duration, u64), String> {
@@ -219,33 +201,6 @@ fn key_to_frame(console: &Console, key: &str) -> Result<(Duration, u64), String>
         last = now;
     }
     Ok((latency, last - before))
-}
-
-fn rss_kib(pid: u32) -> Result<u64, String> {
-    let status =
-        std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|e| e.to_string())?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| "no VmRSS".to_owned())
-}
-
-fn cpu_ticks(pid: u32) -> Result<u64, String> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).map_err(|e| e.to_string())?;
-    // Fields after the command name (which may contain spaces).
-    let rest = stat.rsplit_once(')').map(|(_, r)| r).ok_or("bad stat")?;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let utime: u64 = fields
-        .get(11)
-        .and_then(|v| v.parse().ok())
-        .ok_or("bad utime")?;
-    let stime: u64 = fields
-        .get(12)
-        .and_then(|v| v.parse().ok())
-        .ok_or("bad stime")?;
-    Ok(utime + stime)
 }
 
 /// Linux reports CPU time in clock ticks of 1/100 s.

@@ -25,6 +25,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use osctui_bench::{cpu_ticks, rss_kib, wait_fast};
 use osctui_testkit::pty::Console;
 
 const COLS: u16 = 160;
@@ -672,24 +673,6 @@ fn send(console: &Console, keys: &str) -> Result<(), String> {
     console.send_keys(keys).map_err(|e| e.to_string())
 }
 
-/// Polls the screen every 0.5 ms (the harness's own wait polls at 20 ms).
-fn wait_fast(
-    console: &Console,
-    timeout: Duration,
-    pred: impl Fn(&str) -> bool,
-) -> Result<(), String> {
-    let started = Instant::now();
-    loop {
-        if pred(&console.screen_text()) {
-            return Ok(());
-        }
-        if started.elapsed() > timeout {
-            return Err(format!("timed out; screen:\n{}", console.screen_text()));
-        }
-        std::thread::sleep(Duration::from_micros(500));
-    }
-}
-
 /// The log view's heading row: "<scope> · following · N lines · … · tail X".
 fn heading(screen: &str) -> Option<&str> {
     screen
@@ -727,32 +710,6 @@ fn shows_timestamps(screen: &str) -> bool {
                 .iter()
                 .all(|&i| b[i].is_ascii_digit())
     })
-}
-
-fn rss_kib(pid: u32) -> Result<u64, String> {
-    let status =
-        std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|e| e.to_string())?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| "no VmRSS".to_owned())
-}
-
-/// utime + stime in clock ticks (1/100 s on Linux).
-fn cpu_ticks(pid: u32) -> Result<u64, String> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).map_err(|e| e.to_string())?;
-    // Fields after the command name (which may contain spaces).
-    let rest = stat.rsplit_once(')').map(|(_, r)| r).ok_or("bad stat")?;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let field = |i: usize| -> Result<u64, String> {
-        fields
-            .get(i)
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| "bad stat".to_owned())
-    };
-    Ok(field(11)? + field(12)?)
 }
 
 fn ms(d: Duration) -> String {
