@@ -6,9 +6,10 @@
 //! Under each screen, the styled runs of the body rows are listed (pod
 //! colours, levels, search highlights), since the text alone hides them.
 
-use osctui::action::{ClusterInfo, Connection, Msg};
+mod support;
+
+use osctui::action::Msg;
 use osctui::domain::text::clean;
-use osctui::keymap::{KeyPress, Keymap};
 use osctui::state::State;
 use osctui::state::logs::{LogEvent, LogTarget, RawLine, StreamStatus};
 use osctui::state::rows::{Health, InstanceRow, ServiceKind};
@@ -17,42 +18,14 @@ use osctui::update::update;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::{Color, Style};
+use support::{NOW, keys, typed};
 
-/// 2026-03-14 13:45:00 UTC.
-const NOW: i64 = 1_773_495_900;
 const PODS: [&str; 3] = ["orders-kafka-0", "orders-kafka-1", "orders-kafka-2"];
-
-fn key(text: &str) -> Msg {
-    Msg::Key(KeyPress::parse(text).unwrap_or_else(|e| panic!("{e}")))
-}
-
-fn keys(state: &mut State, list: &[&str]) {
-    for k in list {
-        update(state, key(k));
-    }
-}
-
-fn typed(state: &mut State, text: &str) {
-    for c in text.chars() {
-        update(state, Msg::Key(KeyPress::char(c)));
-    }
-}
 
 /// The log view of team-a/orders at this size, three pods attached.
 fn opened(width: u16, height: u16, cap: usize) -> State {
-    let mut state = State::new(Keymap::default());
+    let mut state = support::connected(width, height);
     state.log_line_cap = cap;
-    update(&mut state, Msg::Resize { width, height });
-    update(&mut state, Msg::Tick(NOW));
-    update(
-        &mut state,
-        Msg::Cluster(ClusterInfo {
-            context: Some("osc-sandbox".into()),
-            server: "https://127.0.0.1:6443".into(),
-            user: Some("admin".into()),
-        }),
-    );
-    update(&mut state, Msg::Connection(Connection::Connected));
     update(
         &mut state,
         Msg::InstancesRelisted(vec![InstanceRow {

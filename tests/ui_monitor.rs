@@ -5,8 +5,9 @@
 //! and compared with `tests/snapshots/` (re-bless with
 //! `INSTA_UPDATE=always cargo test --test ui_monitor` and read the diff).
 
-use osctui::action::{ClusterInfo, Connection, Msg};
-use osctui::keymap::{KeyPress, Keymap};
+mod support;
+
+use osctui::action::Msg;
 use osctui::state::State;
 use osctui::state::detail::{InstanceDetail, InstanceRef, ResourceNode};
 use osctui::state::monitor::{
@@ -17,18 +18,12 @@ use osctui::theme::Theme;
 use osctui::update::update;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use support::{NOW, keys};
 
-/// 2026-03-14 13:45:00 UTC.
-const NOW: i64 = 1_773_495_900;
 const MI: f64 = 1024.0 * 1024.0;
 const GI: f64 = 1024.0 * MI;
 const PODS: [&str; 3] = ["orders-kafka-0", "orders-kafka-1", "orders-kafka-2"];
 const TOPICS: [&str; 3] = ["orders", "payments", "shipments"];
-
-fn key(state: &mut State, text: &str) {
-    let press = KeyPress::parse(text).unwrap_or_else(|e| panic!("{e}"));
-    update(state, Msg::Key(press));
-}
 
 fn orders() -> InstanceRow {
     InstanceRow {
@@ -48,21 +43,10 @@ fn orders() -> InstanceRow {
 /// A connected console at this size on the instances view with `orders`
 /// selected.
 fn base(width: u16, height: u16) -> State {
-    let mut state = State::new(Keymap::default());
-    update(&mut state, Msg::Resize { width, height });
-    update(&mut state, Msg::Tick(NOW));
-    update(
-        &mut state,
-        Msg::Cluster(ClusterInfo {
-            context: Some("osc-sandbox".into()),
-            server: "https://127.0.0.1:6443".into(),
-            user: Some("admin".into()),
-        }),
-    );
-    update(&mut state, Msg::Connection(Connection::Connected));
+    let mut state = support::connected(width, height);
     update(&mut state, Msg::InstancesRelisted(vec![orders()]));
     update(&mut state, Msg::Synced);
-    key(&mut state, "2");
+    keys(&mut state, &["2"]);
     state
 }
 
@@ -70,7 +54,7 @@ fn base(width: u16, height: u16) -> State {
 /// its session.
 fn monitoring(width: u16, height: u16) -> (State, u64) {
     let mut state = base(width, height);
-    key(&mut state, "M");
+    keys(&mut state, &["M"]);
     let session = state.last_session;
     assert!(state.monitor.is_some(), "M opens the monitoring view");
     (state, session)
@@ -277,7 +261,7 @@ fn monitor_waiting() {
 fn monitor_metrics_missing() {
     snap("monitor_metrics_missing", |w, h| {
         let mut state = base(w, h);
-        key(&mut state, "Enter");
+        keys(&mut state, &["Enter"]);
         let target = InstanceRef {
             uid: "u-orders".into(),
             name: "orders".into(),
@@ -311,7 +295,7 @@ fn monitor_metrics_missing() {
             problems: Vec::new(),
         };
         update(&mut state, Msg::DetailUpdated(Box::new(data)));
-        key(&mut state, "M");
+        keys(&mut state, &["M"]);
         let s = state.last_session;
         update(
             &mut state,
@@ -330,13 +314,13 @@ fn monitor_metrics_missing() {
 fn monitor_level_with_groups() {
     snap("monitor_level_topics", |w, h| {
         let mut state = resources(w, h);
-        key(&mut state, "Tab");
-        key(&mut state, "Tab");
+        keys(&mut state, &["Tab"]);
+        keys(&mut state, &["Tab"]);
         state
     });
     snap("monitor_level_broker", |w, h| {
         let mut state = resources(w, h);
-        key(&mut state, "Tab");
+        keys(&mut state, &["Tab"]);
         state
     });
 }
@@ -349,8 +333,8 @@ fn monitor_scrape_missing() {
     snap("monitor_scrape_missing_level", |w, h| {
         let mut state = resources(w, h);
         scrape_missing(&mut state, UNREACHABLE);
-        key(&mut state, "Tab");
-        key(&mut state, "Tab");
+        keys(&mut state, &["Tab"]);
+        keys(&mut state, &["Tab"]);
         state
     });
     snap("monitor_scrape_missing_resources", |w, h| {
@@ -375,7 +359,7 @@ fn monitor_without_monitorconfig() {
 #[test]
 fn scrolled_to_the_end_shows_the_last_line() {
     let mut state = resources(80, 12);
-    key(&mut state, "G");
+    keys(&mut state, &["G"]);
     let text = render(&state, &Theme::default());
     let monitor = state.monitor.as_ref().unwrap_or_else(|| panic!("open"));
     assert_eq!(
@@ -425,13 +409,13 @@ fn tiny_screens_do_not_panic() {
         for h in 1..=5 {
             let mut states = vec![monitoring(w, h).0, resources(w, h)];
             let mut level = resources(w, h);
-            key(&mut level, "Tab");
-            key(&mut level, "Tab");
-            key(&mut level, "G");
+            keys(&mut level, &["Tab"]);
+            keys(&mut level, &["Tab"]);
+            keys(&mut level, &["G"]);
             states.push(level);
             let mut missing = resources(w, h);
             scrape_missing(&mut missing, UNREACHABLE);
-            key(&mut missing, "Tab");
+            keys(&mut missing, &["Tab"]);
             states.push(missing);
             for state in states {
                 render(&state, &theme);

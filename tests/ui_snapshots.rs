@@ -3,8 +3,10 @@
 //! snapshots in `tests/snapshots/` (insta; re-bless with
 //! `INSTA_UPDATE=always cargo test --test ui_snapshots` and read the diff).
 
-use osctui::action::{ClusterInfo, Connection, Msg};
-use osctui::keymap::{KeyPress, Keymap, Mode};
+mod support;
+
+use osctui::action::{Connection, Msg};
+use osctui::keymap::{Keymap, Mode};
 use osctui::state::State;
 use osctui::state::detail::{
     ConditionRow, DependencyRow, EventRow, Field, HelmDetail, HelmRevision, InstanceDetail,
@@ -17,9 +19,8 @@ use osctui::theme::Theme;
 use osctui::update::update;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use support::{NOW, keys, typed};
 
-/// 2026-03-14 13:45:00 UTC: every age on screen is measured from here.
-const NOW: i64 = 1_773_495_900;
 const MINUTE: i64 = 60;
 const HOUR: i64 = 3_600;
 const DAY: i64 = 86_400;
@@ -210,36 +211,9 @@ fn instances() -> Vec<InstanceRow> {
     ]
 }
 
-fn key(text: &str) -> Msg {
-    Msg::Key(KeyPress::parse(text).unwrap_or_else(|e| panic!("{e}")))
-}
-
-fn keys(state: &mut State, list: &[&str]) {
-    for k in list {
-        update(state, key(k));
-    }
-}
-
-fn typed(state: &mut State, text: &str) {
-    for c in text.chars() {
-        update(state, Msg::Key(KeyPress::char(c)));
-    }
-}
-
 /// A connected, synced console on the services view at this size.
 fn base(width: u16, height: u16) -> State {
-    let mut state = State::new(Keymap::default());
-    update(&mut state, Msg::Resize { width, height });
-    update(&mut state, Msg::Tick(NOW));
-    update(
-        &mut state,
-        Msg::Cluster(ClusterInfo {
-            context: Some("osc-sandbox".into()),
-            server: "https://127.0.0.1:6443".into(),
-            user: Some("admin".into()),
-        }),
-    );
-    update(&mut state, Msg::Connection(Connection::Connected));
+    let mut state = support::connected(width, height);
     update(&mut state, Msg::ServicesChanged(services()));
     update(&mut state, Msg::InstancesRelisted(instances()));
     update(
