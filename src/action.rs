@@ -6,6 +6,7 @@ use crate::keymap::KeyPress;
 use crate::state::detail::InstanceDetail;
 use crate::state::logs::LogEvent;
 use crate::state::monitor::MetricsEvent;
+use crate::state::ops::OpsEvent;
 use crate::state::rows::{InstanceRow, ServiceRow};
 use crate::state::table::SortColumn;
 
@@ -24,6 +25,10 @@ pub enum View {
     Monitor,
     /// Findings about one service (operator, CRD, instances).
     ServiceDiagnosis,
+    /// A guided operation on an instance (menu, form, preview, progress).
+    Operation,
+    /// The local audit log of writes.
+    Audit,
 }
 
 /// What the user intends.
@@ -105,6 +110,16 @@ pub enum Action {
     SaveLogs,
     /// Logs: choose the pod, container or file shown.
     PickLogSource,
+    /// The operations menu of the selected (or shown) instance.
+    OpenOps,
+    /// Upgrade the selected (or shown) instance.
+    StartUpgrade,
+    /// Edit the instance's configuration through a form.
+    EditConfig,
+    /// Edit the instance as YAML.
+    EditYaml,
+    /// Open the audit log.
+    OpenAudit,
 }
 
 impl Action {
@@ -149,6 +164,11 @@ impl Action {
             Action::PrevMatch,
             Action::SaveLogs,
             Action::PickLogSource,
+            Action::OpenOps,
+            Action::StartUpgrade,
+            Action::EditConfig,
+            Action::EditYaml,
+            Action::OpenAudit,
         ];
         all.extend(SortColumn::ALL.iter().map(|c| Action::ToggleSort(*c)));
         all
@@ -200,6 +220,13 @@ impl Action {
             Action::PrevMatch => "previous-match".into(),
             Action::SaveLogs => "save".into(),
             Action::PickLogSource => "pick-source".into(),
+            Action::SwitchView(View::Operation) => "view-operation".into(),
+            Action::SwitchView(View::Audit) => "view-audit".into(),
+            Action::OpenOps => "operations".into(),
+            Action::StartUpgrade => "upgrade".into(),
+            Action::EditConfig => "edit".into(),
+            Action::EditYaml => "edit-yaml".into(),
+            Action::OpenAudit => "audit".into(),
         }
     }
 
@@ -254,6 +281,13 @@ impl Action {
             Action::PrevMatch => "previous match".into(),
             Action::SaveLogs => "save loaded lines to a file".into(),
             Action::PickLogSource => "choose pod, container or file".into(),
+            Action::SwitchView(View::Operation) => "show the operation".into(),
+            Action::SwitchView(View::Audit) => "show the audit log".into(),
+            Action::OpenOps => "operations on the instance".into(),
+            Action::StartUpgrade => "upgrade the instance".into(),
+            Action::EditConfig => "edit the configuration (form)".into(),
+            Action::EditYaml => "edit the instance as YAML".into(),
+            Action::OpenAudit => "audit log of changes".into(),
         }
     }
 }
@@ -348,6 +382,8 @@ pub enum Msg {
     Logs(LogEvent),
     /// News from the metrics task of the monitoring view.
     Metrics(MetricsEvent),
+    /// Answers to the guided operations' requests.
+    Ops(Box<OpsEvent>),
 }
 
 #[cfg(test)]

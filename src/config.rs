@@ -26,6 +26,9 @@ pub struct Settings {
     /// Prometheus for MonitorConfig queries (`prometheus`), as
     /// `namespace/service:port`, reached through the API server's service proxy.
     pub prometheus: Option<String>,
+    /// Where Helm upgrades find chart versions (`helmCharts`): a directory
+    /// of packaged charts (`<chart>-<version>.tgz`).
+    pub helm_charts: Option<PathBuf>,
 }
 
 /// Everything read from the config directory.
@@ -193,7 +196,8 @@ pub fn parse_settings(text: &str) -> Result<Settings, Vec<String>> {
     };
     let Value::Object(fields) = root else {
         return Err(vec![
-            "expected a mapping (theme, namespace, readonly, logLines, prometheus)".into(),
+            "expected a mapping (theme, namespace, readonly, logLines, prometheus, helmCharts)"
+                .into(),
         ]);
     };
     let mut settings = Settings::default();
@@ -216,6 +220,12 @@ pub fn parse_settings(text: &str) -> Result<Settings, Vec<String>> {
             ("prometheus", other) => problems.push(format!(
                 "prometheus: expected NAMESPACE/SERVICE:PORT (reached through the API server's service proxy), got {other}"
             )),
+            ("helmCharts", Value::String(dir)) if !dir.is_empty() => {
+                settings.helm_charts = Some(PathBuf::from(dir));
+            }
+            ("helmCharts", other) => problems.push(format!(
+                "helmCharts: expected a directory of packaged charts, got {other}"
+            )),
             ("theme" | "namespace", other) => {
                 problems.push(format!("{key}: expected a string, got {other}"));
             }
@@ -223,7 +233,7 @@ pub fn parse_settings(text: &str) -> Result<Settings, Vec<String>> {
                 problems.push(format!("readonly: expected true or false, got {other}"));
             }
             (other, _) => problems.push(format!(
-                "{other}: unknown setting (known: theme, namespace, readonly, logLines, prometheus)"
+                "{other}: unknown setting (known: theme, namespace, readonly, logLines, prometheus, helmCharts)"
             )),
         }
     }
@@ -253,6 +263,7 @@ mod tests {
                 readonly: true,
                 log_lines: Some(20_000),
                 prometheus: Some("monitoring/prometheus-k8s:9090".into()),
+                helm_charts: None,
             })
         );
         let bad = parse_settings("logLines: 5\nprometheus: http://prom:9090\n")

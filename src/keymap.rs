@@ -206,11 +206,18 @@ pub enum Mode {
     Monitor,
     /// Reading a service's findings.
     Findings,
+    /// In a guided operation (menu, form fields, preview, confirmation,
+    /// progress).
+    Wizard,
+    /// Typing in the YAML editor: every key is text but the few bound here.
+    Editor,
+    /// Reading the audit log.
+    Audit,
 }
 
 impl Mode {
     /// Every mode.
-    pub const ALL: [Mode; 9] = [
+    pub const ALL: [Mode; 12] = [
         Mode::Normal,
         Mode::FilterInput,
         Mode::CommandInput,
@@ -220,6 +227,9 @@ impl Mode {
         Mode::Logs,
         Mode::Monitor,
         Mode::Findings,
+        Mode::Wizard,
+        Mode::Editor,
+        Mode::Audit,
     ];
 
     /// Name in keymap files.
@@ -234,6 +244,9 @@ impl Mode {
             Mode::Logs => "logs",
             Mode::Monitor => "monitor",
             Mode::Findings => "findings",
+            Mode::Wizard => "wizard",
+            Mode::Editor => "editor",
+            Mode::Audit => "audit",
         }
     }
 }
@@ -299,6 +312,11 @@ impl Default for Keymap {
         bind(Normal, &["L"], Action::OpenLogs);
         bind(Normal, &["M"], Action::OpenMonitor);
         bind(Normal, &["d"], Action::Diagnose);
+        bind(Normal, &["o"], Action::OpenOps);
+        bind(Normal, &["u"], Action::StartUpgrade);
+        bind(Normal, &["e"], Action::EditConfig);
+        bind(Normal, &["Y"], Action::EditYaml);
+        bind(Normal, &["3"], Action::OpenAudit);
         bind(Normal, &["?"], Action::Help);
         bind(Normal, &["q", "ctrl+c"], Action::Quit);
         bind(Detail, &["Tab", "l", "Right"], Action::NextTab);
@@ -314,6 +332,10 @@ impl Default for Keymap {
         bind(Detail, &["Enter"], Action::Open);
         bind(Detail, &["L"], Action::OpenLogs);
         bind(Detail, &["M"], Action::OpenMonitor);
+        bind(Detail, &["o"], Action::OpenOps);
+        bind(Detail, &["u"], Action::StartUpgrade);
+        bind(Detail, &["e"], Action::EditConfig);
+        bind(Detail, &["Y"], Action::EditYaml);
         bind(Detail, &["Esc", "Backspace"], Action::Back);
         bind(Detail, &[":"], Action::StartCommand);
         bind(Detail, &["?"], Action::Help);
@@ -378,6 +400,10 @@ impl Default for Keymap {
             bind(mode, &["ctrl+c"], Action::Quit);
         }
         bind(CommandInput, &["Tab"], Action::Complete);
+        // The wizard, editor and audit modes keep their bindings next to
+        // the code that handles them.
+        crate::update::ops::default_bindings(&mut bind);
+        crate::update::audit::default_bindings(&mut bind);
         bind(Help, &["Esc", "?", "q"], Action::Help);
         bind(Help, &["ctrl+c"], Action::Quit);
         Self { bindings }

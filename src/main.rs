@@ -136,6 +136,8 @@ async fn main() -> Result<()> {
         namespace,
         timeout: Duration::from_secs(cli.timeout),
         prometheus: config.settings.prometheus.clone(),
+        readonly: state.readonly,
+        helm_charts: config.settings.helm_charts.clone(),
     };
     let exit = osctui::app::run(state, theme, options).await?;
     tracing::info!(?exit, "osctui stopped");

@@ -23,6 +23,11 @@ pub struct ClusterOptions {
     /// Prometheus (config `prometheus`, `namespace/service:port`) for
     /// MonitorConfig queries through the API server's service proxy.
     pub prometheus: Option<String>,
+    /// `--readonly`: the cluster layer refuses every write request itself,
+    /// whatever the UI asks (defence in depth).
+    pub readonly: bool,
+    /// Directory of packaged Helm charts for Helm upgrades (`helmCharts`).
+    pub helm_charts: Option<PathBuf>,
 }
 
 impl Default for ClusterOptions {
@@ -33,6 +38,8 @@ impl Default for ClusterOptions {
             namespace: None,
             timeout: Duration::from_secs(10),
             prometheus: None,
+            readonly: false,
+            helm_charts: None,
         }
     }
 }

@@ -24,6 +24,7 @@ pub mod hub;
 pub mod lite;
 pub mod logs;
 pub mod metrics;
+pub mod ops;
 pub mod watch;
 
 use std::collections::HashMap;
@@ -81,6 +82,11 @@ pub struct Cluster {
     metrics: AbortOnDrop,
     /// Prometheus (`namespace/service:port`) for MonitorConfig queries, when configured.
     prometheus: Option<String>,
+    /// The guided operations' task (context reads, dry runs); writes run
+    /// detached so that closing a wizard never cuts one in half.
+    ops: AbortOnDrop,
+    /// What the ops task needs to know (readonly, context, Helm charts).
+    ops_settings: ops::OpsSettings,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -98,6 +104,7 @@ impl Cluster {
     /// Tokio runtime.
     pub fn start(opts: ClusterOptions, tx: mpsc::Sender<Msg>) -> Cluster {
         let prometheus = opts.prometheus.clone();
+        let ops_settings = ops::OpsSettings::from_options(&opts);
         let (control, control_rx) = mpsc::unbounded_channel();
         let (client_tx, client_rx) = tokio_watch::channel(None);
         let epoch = Arc::new(AtomicU64::new(0));
@@ -118,6 +125,8 @@ impl Cluster {
             logs: AbortOnDrop::default(),
             metrics: AbortOnDrop::default(),
             prometheus,
+            ops: AbortOnDrop::default(),
+            ops_settings,
         }
     }
 
@@ -134,6 +143,8 @@ impl Cluster {
                 self.detail = AbortOnDrop::default();
                 self.logs = AbortOnDrop::default();
                 self.metrics = AbortOnDrop::default();
+                self.ops = AbortOnDrop::default();
+                self.ops_settings.context = Some(context.clone());
                 let _ = self.control.send(Control::Context(context.clone()));
             }
             Command::WatchDetail(target) => {
@@ -156,6 +167,7 @@ impl Cluster {
             }
             Command::StopMetrics => self.metrics = AbortOnDrop::default(),
             Command::StopDetail => self.detail = AbortOnDrop::default(),
+            Command::Ops(request) => self.ops_request(request.clone()),
             // Files and quitting are the event loop's business.
             Command::SaveLogs { .. } | Command::Quit => {}
         }
@@ -194,6 +206,7 @@ impl Cluster {
         self.detail = AbortOnDrop::default();
         self.logs = AbortOnDrop::default();
         self.metrics = AbortOnDrop::default();
+        self.ops = AbortOnDrop::default();
         self.supervisor = AbortOnDrop::default();
     }
 }

@@ -6,16 +6,19 @@
 
 pub mod csd;
 pub mod descriptors;
+pub mod form;
 pub mod health;
 pub mod helm;
 pub mod logconfig;
 pub mod monitor;
+pub mod ops;
 pub mod path;
 pub mod prometheus;
 pub mod quantity;
 pub mod schema;
 pub mod selector;
 pub mod text;
+pub mod validate;
 pub mod version;
 
 mod lenient;

@@ -2,14 +2,20 @@
 //! `update` changes and the UI only reads.
 
 pub mod age;
+pub mod audit;
+pub mod checks;
 pub mod detail;
 pub mod diagnosis;
+pub mod editor;
 pub mod filter;
+pub mod form;
 pub mod logs;
 pub mod monitor;
+pub mod ops;
 pub mod picker;
 pub mod rows;
 pub mod table;
+pub mod wizard;
 
 use crate::action::{ClusterInfo, View};
 use crate::keymap::{Keymap, Mode};
@@ -116,6 +122,10 @@ pub struct State {
     pub monitor: Option<monitor::MonitorView>,
     /// The service diagnosis view, while open.
     pub findings: Option<diagnosis::ServiceFindings>,
+    /// The guided operation in progress, while open.
+    pub wizard: Option<wizard::Wizard>,
+    /// The audit log view, while open.
+    pub audit: Option<audit::AuditView>,
     /// Most log lines kept in memory (config `logLines`).
     pub log_line_cap: usize,
     /// Last session number handed to a log or metrics request.
@@ -163,6 +173,8 @@ impl State {
             logs: None,
             monitor: None,
             findings: None,
+            wizard: None,
+            audit: None,
             log_line_cap: logs::DEFAULT_LINE_CAP,
             last_session: 0,
             now: 0,
@@ -233,7 +245,12 @@ impl State {
         let soonest =
             |times: &mut dyn Iterator<Item = i64>| times.map(|t| age::next_change(now, t)).min();
         match self.view {
-            View::Services | View::Logs | View::Monitor | View::ServiceDiagnosis => None,
+            View::Services
+            | View::Logs
+            | View::Monitor
+            | View::ServiceDiagnosis
+            | View::Operation
+            | View::Audit => None,
             View::Instances => soonest(&mut self.table.page(&self.instances).map(|r| r.created)),
             View::Detail => {
                 let data = self.detail.as_ref()?.data.as_ref()?;

@@ -164,6 +164,8 @@ fn hints(state: &State, theme: &Theme, room: usize) -> Vec<Piece> {
             wanted.push((Action::Submit, "choose"));
             wanted.push((Action::Cancel, "cancel"));
         }
+        Mode::Wizard | Mode::Editor => wanted.extend(crate::ui::ops::hints(state)),
+        Mode::Audit => wanted.extend(crate::ui::audit::hints(state)),
         Mode::FilterInput | Mode::CommandInput => {}
     }
     let mut out = lead;

@@ -32,6 +32,9 @@ fn section_title(mode: Mode) -> &'static str {
         Mode::Logs => "Logs",
         Mode::Monitor => "Monitoring",
         Mode::Findings => "Service diagnosis",
+        Mode::Wizard => "Operation",
+        Mode::Editor => "YAML editor",
+        Mode::Audit => "Audit log",
     }
 }
 

@@ -4,13 +4,17 @@
 //! to map mouse clicks, so what is drawn at a row is what a click there hits.
 //! Only the rows on screen are drawn; sorting and filtering are the state's.
 
+pub mod audit;
 pub mod bottom_line;
 pub mod detail;
+pub mod editor;
+pub mod form;
 pub mod format;
 pub mod help;
 pub mod instances;
 pub mod logs;
 pub mod monitor;
+pub mod ops;
 pub mod picker;
 pub mod service_diagnosis;
 pub mod services;
@@ -43,6 +47,8 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
         View::Logs => logs::draw(buf, area, body, &layout, state, theme),
         View::Monitor => monitor::draw(buf, area, body, &layout, state, theme),
         View::ServiceDiagnosis => service_diagnosis::draw(buf, area, body, &layout, state, theme),
+        View::Operation => ops::draw(buf, area, body, &layout, state, theme),
+        View::Audit => audit::draw(buf, area, body, &layout, state, theme),
     }
     top_bar::draw(buf, area, state, theme);
     if layout.banner {
@@ -81,6 +87,13 @@ fn body_rect(area: Rect, layout: &ScreenLayout) -> Rect {
 fn list_focused(state: &State) -> bool {
     matches!(
         state.mode,
-        Mode::Normal | Mode::Detail | Mode::Logs | Mode::Monitor | Mode::Findings
+        Mode::Normal
+            | Mode::Detail
+            | Mode::Logs
+            | Mode::Monitor
+            | Mode::Findings
+            | Mode::Wizard
+            | Mode::Editor
+            | Mode::Audit
     )
 }

@@ -165,6 +165,8 @@ fn view_title(state: &State) -> String {
             }
             None => "Diagnosis".into(),
         },
+        View::Operation => crate::ui::ops::title(state),
+        View::Audit => "Audit log".into(),
     }
 }
 
@@ -203,7 +205,10 @@ fn counts(state: &State) -> Option<String> {
                 format!("{shown} of {total} instances")
             })
         }
-        View::Detail | View::Logs | View::Monitor | View::ServiceDiagnosis => None,
+        View::Audit => crate::ui::audit::count(state),
+        View::Detail | View::Logs | View::Monitor | View::ServiceDiagnosis | View::Operation => {
+            None
+        }
     }
 }
 

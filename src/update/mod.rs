@@ -13,16 +13,18 @@ use crate::state::monitor::MetricsRequest;
 use crate::state::picker::{ALL_NAMESPACES, Picker, PickerKind};
 use crate::state::{CompletionCycle, Stale, State};
 
+pub(crate) mod audit;
 mod findings;
 mod logs;
 mod monitor;
+pub(crate) mod ops;
 
 /// Shown when the console has never reached a cluster.
 pub const NO_CLUSTER_HINT: &str =
     "no cluster reachable yet; retrying. For the local sandbox with samples run: sandbox/console";
 
 /// A side effect for the event loop to perform.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     /// Restart the watches in one namespace (None: all namespaces).
     WatchNamespace(Option<String>),
@@ -49,6 +51,8 @@ pub enum Command {
     WatchMetrics(MetricsRequest),
     /// Stop reading metrics.
     StopMetrics,
+    /// A request of the guided operations (context, dry run, write, audit).
+    Ops(crate::state::ops::OpsRequest),
     /// Leave the console.
     Quit,
 }
@@ -184,6 +188,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Command> {
         }
         Msg::Logs(event) => logs::on_event(state, event),
         Msg::Metrics(event) => monitor::on_event(state, event),
+        Msg::Ops(event) => ops::on_event(state, *event),
         Msg::Connection(Connection::Disconnected { since, error }) => {
             // Never connected yet: the user may simply have no cluster.
             if !state.synced && state.notice.is_none() {
@@ -335,6 +340,9 @@ fn on_key(state: &mut State, key: KeyPress) -> Vec<Command> {
         Mode::Logs => logs::on_key(state, action),
         Mode::Monitor => monitor::on_key(state, action),
         Mode::Findings => findings::on_key(state, action),
+        Mode::Wizard => ops::on_key(state, action, key),
+        Mode::Editor => ops::on_editor_key(state, action, key),
+        Mode::Audit => audit::on_key(state, action, key),
     }
 }
 
@@ -345,6 +353,8 @@ fn base_mode(state: &State) -> Mode {
         View::Logs => Mode::Logs,
         View::Monitor => Mode::Monitor,
         View::ServiceDiagnosis => Mode::Findings,
+        View::Operation => ops::mode(state),
+        View::Audit => Mode::Audit,
         View::Services | View::Instances => Mode::Normal,
     }
 }
@@ -355,6 +365,8 @@ fn base_mode(state: &State) -> Mode {
 fn return_view(state: &State, back: View) -> View {
     let gone = back == View::Detail && state.detail.is_none()
         || back == View::ServiceDiagnosis && state.findings.is_none()
+        || back == View::Operation && state.wizard.is_none()
+        || back == View::Audit && state.audit.is_none()
         || matches!(back, View::Logs | View::Monitor);
     if gone { View::Instances } else { back }
 }
@@ -384,6 +396,12 @@ fn current_instance(state: &State) -> Option<InstanceRef> {
 /// (a namespace or context switch makes them meaningless).
 fn leave_everything(state: &mut State) -> Vec<Command> {
     let mut commands = Vec::new();
+    if state.wizard.is_some() {
+        commands.extend(ops::close(state));
+    }
+    if state.audit.is_some() {
+        commands.extend(audit::close(state));
+    }
     if state.logs.is_some() {
         commands.extend(logs::close(state));
     }
@@ -460,6 +478,11 @@ fn on_detail_action(state: &mut State, action: Action) -> Vec<Command> {
             let target = detail.target.clone();
             return monitor::open(state, target);
         }
+        Action::OpenOps | Action::StartUpgrade | Action::EditConfig | Action::EditYaml => {
+            let target = detail.target.clone();
+            return ops::open(state, target, action);
+        }
+        Action::OpenAudit => return audit::open(state),
         Action::StartCommand | Action::Help | Action::Quit => {
             return on_action(state, action);
         }
@@ -667,7 +690,12 @@ fn on_mouse(state: &mut State, mouse: MouseInput) -> Vec<Command> {
                     state.selected_service = Some(name);
                     state.dirty = true;
                 }
-                View::Detail | View::Logs | View::Monitor | View::ServiceDiagnosis => {}
+                View::Detail
+                | View::Logs
+                | View::Monitor
+                | View::ServiceDiagnosis
+                | View::Operation
+                | View::Audit => {}
             }
             Vec::new()
         }
@@ -754,8 +782,19 @@ fn on_action(state: &mut State, action: Action) -> Vec<Command> {
                 }
             }
             View::Instances => return open_detail(state),
-            View::Detail | View::Logs | View::Monitor | View::ServiceDiagnosis => {}
+            View::Detail
+            | View::Logs
+            | View::Monitor
+            | View::ServiceDiagnosis
+            | View::Operation
+            | View::Audit => {}
         },
+        Action::OpenOps | Action::StartUpgrade | Action::EditConfig | Action::EditYaml => {
+            if let Some(target) = current_instance(state) {
+                return ops::open(state, target, action);
+            }
+        }
+        Action::OpenAudit => return audit::open(state),
         Action::OpenLogs => {
             if let Some(target) = current_instance(state) {
                 return logs::open(state, target);
@@ -870,7 +909,12 @@ fn navigate(
             }
         }
         // The other views scroll through their own actions.
-        View::Detail | View::Logs | View::Monitor | View::ServiceDiagnosis => {}
+        View::Detail
+        | View::Logs
+        | View::Monitor
+        | View::ServiceDiagnosis
+        | View::Operation
+        | View::Audit => {}
     }
 }
 
