@@ -580,7 +580,7 @@ mod tests {
             names,
             [
                 "normal", "filter", "command", "help", "detail", "picker", "logs", "monitor",
-                "findings"
+                "findings", "wizard", "editor", "audit"
             ]
         );
         // Every mode has a way back or out.
