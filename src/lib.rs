@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod app;
+pub mod audit;
 pub mod cluster;
 pub mod command;
 pub mod config;

@@ -5,10 +5,19 @@
 //! audit trail (a local JSON-lines file and an Event on the instance).
 //! In readonly mode no request that writes is ever sent from here.
 
+mod access;
+mod context;
+mod helm;
+mod write;
+
 use std::path::PathBuf;
 
-use crate::state::ops::OpsRequest;
+use tokio::sync::mpsc;
 
+use crate::action::Msg;
+use crate::state::ops::{OpsEvent, OpsRequest};
+
+use super::watch::AbortOnDrop;
 use super::{Cluster, ClusterOptions};
 
 /// What the ops task needs besides the client.
@@ -36,5 +45,53 @@ impl OpsSettings {
 impl Cluster {
     /// Carries out one request of the guided operations; answers arrive as
     /// [`crate::action::Msg::Ops`].
-    pub(crate) fn ops_request(&mut self, _request: OpsRequest) {}
+    pub(crate) fn ops_request(&mut self, request: OpsRequest) {
+        let tx = self.tx.clone();
+        let settings = self.ops_settings.clone();
+        match request {
+            OpsRequest::Cancel => self.ops = AbortOnDrop::default(),
+            OpsRequest::LoadAudit => {
+                tokio::spawn(async move {
+                    let (records, problems) = tokio::task::spawn_blocking(crate::audit::load)
+                        .await
+                        .unwrap_or_else(|e| {
+                            (Vec::new(), vec![format!("reading the audit log: {e}")])
+                        });
+                    send(&tx, OpsEvent::Audit { records, problems }).await;
+                });
+            }
+            OpsRequest::Prepare { id, target } => {
+                self.ops = self.with_client(move |client| {
+                    tokio::spawn(async move {
+                        let event = context::prepare(client, &settings, id, target).await;
+                        send(&tx, event).await;
+                    })
+                });
+            }
+            OpsRequest::DryRun { id, write } => {
+                self.ops = self.with_client(move |client| {
+                    tokio::spawn(async move {
+                        let event = write::dry_run(client, &settings, id, write).await;
+                        send(&tx, event).await;
+                    })
+                });
+            }
+            // Detached: a write that started finishes and is recorded even
+            // if the wizard is closed meanwhile.
+            OpsRequest::Apply { id, write } => {
+                let mut guard = self.with_client(move |client| {
+                    tokio::spawn(async move {
+                        let event = write::apply(client, &settings, id, write).await;
+                        send(&tx, event).await;
+                    })
+                });
+                // Dropping the handle without aborting detaches the task.
+                drop(guard.0.take());
+            }
+        }
+    }
+}
+
+async fn send(tx: &mpsc::Sender<Msg>, event: OpsEvent) {
+    let _ = tx.send(Msg::Ops(Box::new(event))).await;
 }

@@ -1,0 +1,3 @@
+//! Permissions by SelfSubjectAccessReview, cached briefly per (context,
+//! verb, group, resource, namespace, name); readonly mode denies every
+//! write without asking.
