@@ -68,6 +68,13 @@ impl Cluster {
                     })
                 });
             }
+            OpsRequest::FollowOperation { id, object } => {
+                self.ops = self.with_client(move |client| {
+                    tokio::spawn(
+                        async move { context::follow_operation(client, id, object, tx).await },
+                    )
+                });
+            }
             OpsRequest::DryRun { id, write } => {
                 self.ops = self.with_client(move |client| {
                     tokio::spawn(async move {

@@ -398,6 +398,14 @@ pub enum OpsRequest {
         /// The write.
         write: Write,
     },
+    /// Follow an operation CR (created by the wizard) until it ends:
+    /// [`OpsEvent::OperationUpdated`] on every change of its status.
+    FollowOperation {
+        /// Request id.
+        id: u64,
+        /// The operation CR.
+        object: ObjectRef,
+    },
     /// Read the audit log: [`OpsEvent::Audit`].
     LoadAudit,
     /// Stop the running ops task (the wizard closed).
@@ -457,6 +465,13 @@ pub enum OpsEvent {
         id: u64,
         /// Why.
         error: WriteError,
+    },
+    /// The status of a followed operation CR changed.
+    OperationUpdated {
+        /// Request id.
+        id: u64,
+        /// Its state now.
+        run: OperationRun,
     },
     /// The audit log, oldest first, with the problems met reading it.
     Audit {

@@ -5,9 +5,11 @@
 //! and the permissions (through [`super::access`]).
 
 use kube::Client;
+use tokio::sync::mpsc;
 
+use crate::action::Msg;
 use crate::state::detail::InstanceRef;
-use crate::state::ops::OpsEvent;
+use crate::state::ops::{ObjectRef, OpsEvent};
 
 use super::OpsSettings;
 
@@ -23,4 +25,14 @@ pub async fn prepare(
         id,
         error: "not implemented yet".into(),
     }
+}
+
+/// Watches one operation CR and sends `OperationUpdated` whenever its
+/// phase or message changes, until it reaches an end phase or is deleted.
+pub async fn follow_operation(
+    _client: Client,
+    _id: u64,
+    _object: ObjectRef,
+    _tx: mpsc::Sender<Msg>,
+) {
 }
