@@ -81,6 +81,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Command> {
             Vec::new()
         }
         Msg::InstanceRemoved(uid) => {
+            let commands = ops::on_instance_removed(state, &uid);
             if let Some(row) = state.instances.get(&uid)
                 && state.detail.as_ref().is_some_and(|d| d.target.uid == uid)
             {
@@ -90,7 +91,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Command> {
             if state.instances.remove(&uid) {
                 instances_changed(state);
             }
-            Vec::new()
+            commands
         }
         Msg::InstancesRelisted(rows) => {
             let rows = rows.into_iter().filter(|r| in_scope(state, r)).collect();
@@ -170,7 +171,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Command> {
                 }
                 state.dirty |= state.view == View::Detail;
             }
-            Vec::new()
+            ops::on_detail_updated(state)
         }
         Msg::DetailFailed { uid, error } => {
             if let Some(detail) = &mut state.detail

@@ -50,3 +50,13 @@ pub fn on_editor_key(_state: &mut State, _action: Option<Action>, _key: KeyPress
 pub fn on_event(_state: &mut State, _event: OpsEvent) -> Vec<Command> {
     Vec::new()
 }
+
+/// The detail watch delivered a new snapshot (the progress step judges it).
+pub fn on_detail_updated(_state: &mut State) -> Vec<Command> {
+    Vec::new()
+}
+
+/// An instance was deleted (the progress of a delete ends here).
+pub fn on_instance_removed(_state: &mut State, _uid: &str) -> Vec<Command> {
+    Vec::new()
+}
