@@ -155,10 +155,11 @@ EOF
 			# stable time), and a node uses 100m CPU and 512Mi for the system
 			# on top of its pods, as real nodes do (metrics-server ignores a
 			# node that reports zero, so an idle node would have no metrics).
-			# A pod with a simulated fault (kwok/faults.yaml) must not be
-			# started normally by the stock pod-ready stage.
+			# A pod with a simulated fault (kwok/faults.yaml: by annotation,
+			# or an image ending in /kafka:3.8.0) must not be started
+			# normally by the stock pod-ready stage.
 			sed -e "s/value: 'pod.SinceSecond()'/value: 'UnixSecond(pod.metadata.creationTimestamp)'/" \
-				-e "/^  name: pod-ready$/,/matchExpressions:/s/^    matchExpressions:$/    matchExpressions:\n    - key: '.metadata.annotations[\"sandbox.osctui.dev\/fault\"]'\n      operator: 'DoesNotExist'/" \
+				-e "/^  name: pod-ready$/,/matchExpressions:/s/^    matchExpressions:$/    matchExpressions:\n    - key: '.metadata.annotations[\"sandbox.osctui.dev\/fault\"]'\n      operator: 'DoesNotExist'\n    - key: '[.spec.containers[].image | endswith(\"\/kafka:3.8.0\")] | any'\n      operator: 'NotIn'\n      values: ['true']/" \
 				-e "s/value: 'node.CumulativeUsage(\"cpu\")'/value: 'node.CumulativeUsage(\"cpu\") + node.SinceSecond() * 0.1'/" \
 				-e "s/value: 'node.Usage(\"memory\")'/value: 'node.Usage(\"memory\") + 536870912.0'/" "$f"
 		done

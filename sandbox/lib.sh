@@ -162,12 +162,96 @@ died() {
 	die "$name failed to start (full log: $(log_file "$name"))"
 }
 
+# ------------------------------------------------------------------- PKI
+# Here rather than in `up` so that `samples` can make the users' kubeconfigs
+# (make_user_kubeconfigs) for a sandbox that `up` started earlier.
+
+# cert NAME CN ORG SANS CA: an ECDSA key and a certificate signed by CA
+# (self-signed when CA is "self"). SANS like "IP:127.0.0.1,DNS:localhost".
+cert() {
+	local name=$1 cn=$2 org=$3 sans=$4 ca=$5 subj ext
+	[ -f "$PKI_DIR/$name.crt" ] && return 0
+	subj="/CN=$cn"
+	[ -n "$org" ] && subj="/O=$org$subj"
+	openssl ecparam -name prime256v1 -genkey -noout -out "$PKI_DIR/$name.key" 2>/dev/null
+	if [ "$ca" = self ]; then
+		openssl req -x509 -new -key "$PKI_DIR/$name.key" -subj "$subj" -days 3650 \
+			-addext "basicConstraints=critical,CA:TRUE" \
+			-addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" \
+			-out "$PKI_DIR/$name.crt" 2>/dev/null
+	else
+		ext="basicConstraints=CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=serverAuth,clientAuth"
+		[ -n "$sans" ] && ext="$ext
+subjectAltName=$sans"
+		openssl req -new -key "$PKI_DIR/$name.key" -subj "$subj" -out "$PKI_DIR/$name.csr" 2>/dev/null
+		openssl x509 -req -in "$PKI_DIR/$name.csr" -CA "$PKI_DIR/$ca.crt" -CAkey "$PKI_DIR/$ca.key" \
+			-CAcreateserial -days 3650 -extfile <(printf '%s\n' "$ext") \
+			-out "$PKI_DIR/$name.crt" 2>/dev/null
+		rm -f "$PKI_DIR/$name.csr"
+	fi
+}
+
+# kubeconfig FILE USER-CERT: a self-contained kubeconfig for one identity.
+kubeconfig() {
+	local file=$1 who=$2
+	cat >"$file.tmp" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: osctui-sandbox
+  cluster:
+    server: https://127.0.0.1:$APISERVER_PORT
+    certificate-authority-data: $(base64 -w0 <"$PKI_DIR/ca.crt")
+users:
+- name: $who
+  user:
+    client-certificate-data: $(base64 -w0 <"$PKI_DIR/$who.crt")
+    client-key-data: $(base64 -w0 <"$PKI_DIR/$who.key")
+contexts:
+- name: osctui-sandbox
+  context:
+    cluster: osctui-sandbox
+    user: $who
+current-context: osctui-sandbox
+EOF
+	chmod 600 "$file.tmp"
+	mv "$file.tmp" "$file"
+}
+
+# Identities besides the admin, for tests of permissions and of what a
+# client writes (sandbox/README.md, "Users"): NAME CN ORG. `viewer` has only
+# the RBAC that sandbox/samples grants it; `auditor` (CN readonly-e2e) is in
+# system:masters, so everything is allowed and only the audit log shows
+# whether a client wrote.
+SANDBOX_USERS=("viewer viewer -" "auditor readonly-e2e system:masters")
+
+# make_user_kubeconfigs: a client certificate (kept once made) and a
+# kubeconfig $RUN_DIR/kubeconfig-NAME for each of SANDBOX_USERS. Idempotent;
+# the kubeconfigs are rewritten, since the API server's port changes with
+# each sandbox/up.
+make_user_kubeconfigs() {
+	if [ -z "${APISERVER_PORT:-}" ]; then
+		# shellcheck source=/dev/null
+		source "$RUN_DIR/ports.env"
+	fi
+	local entry name cn org
+	for entry in "${SANDBOX_USERS[@]}"; do
+		read -r name cn org <<<"$entry"
+		[ "$org" = - ] && org=""
+		cert "$name" "$cn" "$org" "" ca
+		kubeconfig "$RUN_DIR/kubeconfig-$name" "$name"
+	done
+}
+
 # ------------------------------------------------------------ API server
 
 # start_apiserver: start kube-apiserver on $APISERVER_PORT against the etcd on
 # $ETCD_PORT. The one list of its flags, used by sandbox/up and
 # sandbox/apiserver (which restarts it with exactly the same ones).
 start_apiserver() {
+	write_audit_policy
 	start kube-apiserver "$(controlplane_dir)/kube-apiserver" \
 		--etcd-servers="http://127.0.0.1:$ETCD_PORT" \
 		--bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$APISERVER_PORT" \
@@ -191,7 +275,28 @@ start_apiserver() {
 		--requestheader-extra-headers-prefix=X-Remote-Extra- \
 		--proxy-client-cert-file="$PKI_DIR/front-proxy-client.crt" \
 		--proxy-client-key-file="$PKI_DIR/front-proxy-client.key" \
+		--audit-policy-file="$RUN_DIR/audit-policy.yaml" \
+		--audit-log-path="$AUDIT_LOG" --audit-log-format=json \
+		--audit-log-maxsize=200 --audit-log-maxbackup=2 \
 		--profiling=false
+}
+
+# The API server's audit log: one JSON line per write request (create,
+# update, patch, delete, deletecollection; at Metadata level, so without
+# bodies), when it completed; nothing for reads. Tests count the writes of a
+# user in it (osctui-testkit api_writes_by), e.g. to prove that a read-only
+# client sends none. Rotated at 200 MB into apiserver-audit-<time>.log.
+AUDIT_LOG=$RUN_DIR/apiserver-audit.log
+write_audit_policy() {
+	cat >"$RUN_DIR/audit-policy.yaml" <<'EOF'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Metadata
+  verbs: [create, update, patch, delete, deletecollection]
+- level: None
+EOF
 }
 
 # start_controller_manager, start_scheduler: the same for the controllers

@@ -690,7 +690,7 @@ mod tests {
         let vd = k.spec.version_definition.as_ref().unwrap();
         assert_eq!(vd.mode, VersionMode::Tag);
         assert_eq!(vd.path.as_deref(), Some("spec.image"));
-        assert_eq!(vd.tags, ["3.5.2", "3.6.1", "3.7.0", "3.7.1"]);
+        assert_eq!(vd.tags, ["3.5.2", "3.6.1", "3.7.0", "3.7.1", "3.8.0"]);
         assert_eq!(k.spec.descriptors.spec_descriptors.len(), 8);
         assert_eq!(k.spec.descriptors.status_descriptors.len(), 6);
         assert_eq!(k.spec.capability_requirements.len(), 2);

@@ -348,3 +348,250 @@ mod tests {
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// Users and the audit log of the sandbox
+// ---------------------------------------------------------------------------
+
+/// The sandbox's state directory: `$OSCTUI_SANDBOX_RUN`, else
+/// `<workspace root>/sandbox/.run` (as in sandbox/lib.sh).
+pub fn sandbox_run_dir() -> PathBuf {
+    match std::env::var_os("OSCTUI_SANDBOX_RUN").filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => workspace_root().join("sandbox/.run"),
+    }
+}
+
+/// Path of the kubeconfig of one of the sandbox's restricted or special
+/// users, `<run dir>/kubeconfig-<user>`, made by sandbox/up:
+///
+/// - `viewer` (user name `viewer`): reads everything but Secrets; in
+///   `team-a` it may create HwfkaBackups, and it may change no Hwfka;
+/// - `auditor` (user name `readonly-e2e`, group `system:masters`): may do
+///   everything, so that only the audit log shows whether a client wrote.
+///
+/// Panics under `CI=true` when the file does not exist (CI must not skip);
+/// elsewhere it returns the path anyway and [`sandbox_client_for`] skips.
+pub fn sandbox_kubeconfig_for(user: &str) -> PathBuf {
+    let path = sandbox_run_dir().join(format!("kubeconfig-{user}"));
+    if in_ci() && !path.exists() {
+        panic!(
+            "CI=true and the sandbox kubeconfig of user {user:?} does not exist at {}; \
+             sandbox/up makes it (viewer, auditor)",
+            path.display()
+        );
+    }
+    path
+}
+
+/// A client for the sandbox acting as `user` (see [`sandbox_kubeconfig_for`]),
+/// or `None` after a loud message when the sandbox or that kubeconfig is not
+/// there outside CI; under `CI=true` that panics instead.
+pub async fn sandbox_client_for(user: &str) -> Option<Client> {
+    let path = sandbox_kubeconfig_for(user);
+    match connect(&path).await {
+        Ok(client) => Some(client),
+        Err(reason) => {
+            let message = format!(
+                "sandbox not reachable as user {user:?} with {}: {reason}; \
+                 start it with sandbox/up, which makes that kubeconfig",
+                path.display()
+            );
+            if in_ci() {
+                panic!("CI=true and {message}");
+            }
+            let test = std::thread::current()
+                .name()
+                .unwrap_or("<unnamed test>")
+                .to_owned();
+            let banner = "*".repeat(72);
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n{banner}\nSKIPPED {test}: {message}\n{banner}"
+            );
+            None
+        }
+    }
+}
+
+/// The sandbox API server's audit log (`--audit-log-path`): one JSON line
+/// per completed write request (create, update, patch, delete,
+/// deletecollection), none for reads. Rotated copies
+/// (`apiserver-audit-<time>.log`) sit next to it.
+pub fn audit_log_path() -> PathBuf {
+    sandbox_run_dir().join("apiserver-audit.log")
+}
+
+/// One write request as the API server's audit log recorded it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiWrite {
+    /// `create`, `update`, `patch`, `delete` or `deletecollection`.
+    pub verb: String,
+    /// The resource, with its subresource if any (`pods/status`).
+    pub resource: String,
+    /// The namespace, empty for cluster-scoped objects.
+    pub namespace: String,
+    /// The object's name, empty for a create without one or a collection.
+    pub name: String,
+    /// The authenticated user name (a certificate's CN).
+    pub user: String,
+    /// The client's User-Agent header.
+    pub user_agent: String,
+    /// The API group, empty for the core group.
+    pub api_group: String,
+    /// The request path and query.
+    pub request_uri: String,
+    /// A server-side dry run (`dryRun=All`): nothing was stored.
+    pub dry_run: bool,
+    /// The HTTP status code answered (403 for a write RBAC refused).
+    pub code: u16,
+    /// When the request was received (RFC 3339, microseconds).
+    pub received: String,
+}
+
+impl ApiWrite {
+    /// True for requests that change what is stored: not a dry run, and not
+    /// one of the review "creates" (access and token reviews) that only ask
+    /// a question.
+    pub fn changes_state(&self) -> bool {
+        const REVIEWS: [&str; 6] = [
+            "selfsubjectaccessreviews",
+            "selfsubjectrulesreviews",
+            "selfsubjectreviews",
+            "subjectaccessreviews",
+            "localsubjectaccessreviews",
+            "tokenreviews",
+        ];
+        !self.dry_run && !REVIEWS.contains(&self.resource.as_str())
+    }
+
+    /// Parses one audit log line; `None` if it is not an audit event of a
+    /// request (e.g. a line cut short while the server writes it).
+    pub fn parse(line: &str) -> Option<ApiWrite> {
+        let event: serde_json::Value = serde_json::from_str(line).ok()?;
+        let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+        let object = &event["objectRef"];
+        let mut resource = text(&object["resource"]);
+        if let Some(sub) = object["subresource"].as_str() {
+            resource = format!("{resource}/{sub}");
+        }
+        let request_uri = text(&event["requestURI"]);
+        let dry_run = request_uri
+            .split_once('?')
+            .is_some_and(|(_, query)| query.split('&').any(|p| p.starts_with("dryRun=")));
+        Some(ApiWrite {
+            verb: event["verb"].as_str()?.to_owned(),
+            resource,
+            namespace: text(&object["namespace"]),
+            name: text(&object["name"]),
+            user: event["user"]["username"].as_str()?.to_owned(),
+            user_agent: text(&event["userAgent"]),
+            api_group: text(&object["apiGroup"]),
+            request_uri,
+            dry_run,
+            code: event["responseStatus"]["code"]
+                .as_u64()
+                .and_then(|c| u16::try_from(c).ok())
+                .unwrap_or(0),
+            received: text(&event["requestReceivedTimestamp"]),
+        })
+    }
+}
+
+/// Every write request of `user` (the authenticated name: `viewer`,
+/// `readonly-e2e`, `admin`) in the sandbox's audit log and its rotated
+/// copies, oldest first. Allowed and refused requests both count; see
+/// [`ApiWrite::changes_state`] to leave out dry runs and access reviews.
+pub fn api_writes_by(user: &str) -> std::io::Result<Vec<ApiWrite>> {
+    let current = audit_log_path();
+    let dir = current
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&dir)? {
+        let name = entry?.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("apiserver-audit") && name.ends_with(".log") {
+            files.push(dir.join(name.as_ref()));
+        }
+    }
+    if !files.contains(&current) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!(
+                "no audit log at {}: the sandbox's API server runs without one \
+                 (restart it with sandbox/apiserver restart)",
+                current.display()
+            ),
+        ));
+    }
+    let mut writes = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file)?;
+        writes.extend(
+            text.lines()
+                .filter_map(ApiWrite::parse)
+                .filter(|w| w.user == user),
+        );
+    }
+    writes.sort_by(|a, b| a.received.cmp(&b.received));
+    Ok(writes)
+}
+
+#[cfg(test)]
+mod audit_tests {
+    use super::*;
+
+    /// Lines as kube-apiserver v1.36 writes them (trimmed of fields unused).
+    const CREATE_REFUSED: &str = r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a","stage":"ResponseComplete","requestURI":"/apis/osctest.osctui.dev/v1/namespaces/team-b/hwfkabackups?dryRun=All","verb":"create","user":{"username":"viewer","groups":["system:authenticated"]},"userAgent":"osctui/0.1","objectRef":{"resource":"hwfkabackups","namespace":"team-b","apiGroup":"osctest.osctui.dev","apiVersion":"v1"},"responseStatus":{"metadata":{},"status":"Failure","reason":"Forbidden","code":403},"requestReceivedTimestamp":"2026-11-28T05:23:16.912336Z"}"#;
+    const STATUS_PATCH: &str = r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/team-a/pods/orders-0/status","verb":"patch","user":{"username":"kwok-controller"},"objectRef":{"resource":"pods","namespace":"team-a","name":"orders-0","apiVersion":"v1","subresource":"status"},"responseStatus":{"code":200},"requestReceivedTimestamp":"2026-11-28T05:23:17.000001Z"}"#;
+
+    #[test]
+    fn audit_lines_parse_into_writes() {
+        let refused = ApiWrite::parse(CREATE_REFUSED).expect("a valid line");
+        assert_eq!(
+            (
+                refused.verb.as_str(),
+                refused.resource.as_str(),
+                refused.namespace.as_str(),
+                refused.name.as_str(),
+                refused.user.as_str(),
+                refused.user_agent.as_str(),
+                refused.code,
+                refused.dry_run,
+            ),
+            (
+                "create",
+                "hwfkabackups",
+                "team-b",
+                "",
+                "viewer",
+                "osctui/0.1",
+                403,
+                true
+            )
+        );
+        assert!(!refused.changes_state(), "a dry run stores nothing");
+        let status = ApiWrite::parse(STATUS_PATCH).expect("a valid line");
+        assert_eq!(status.resource, "pods/status");
+        assert_eq!(status.name, "orders-0");
+        assert!(!status.dry_run);
+        assert!(status.changes_state());
+    }
+
+    #[test]
+    fn questions_and_broken_lines_are_told_apart() {
+        let review = STATUS_PATCH
+            .replace(
+                r#""resource":"pods""#,
+                r#""resource":"selfsubjectaccessreviews""#,
+            )
+            .replace(r#","subresource":"status""#, "");
+        let review = ApiWrite::parse(&review).expect("a valid line");
+        assert_eq!(review.resource, "selfsubjectaccessreviews");
+        assert!(!review.changes_state(), "an access review only asks");
+        // A line the server is still writing, and one without a user.
+        assert_eq!(ApiWrite::parse(&STATUS_PATCH[..80]), None);
+        assert_eq!(ApiWrite::parse(r#"{"verb":"create"}"#), None);
+    }
+}

@@ -541,8 +541,20 @@ impl OsctuiSession {
     /// None when the sandbox is not there (which fails under CI=true, in
     /// [`crate::sandbox_client`]).
     pub async fn start(binary: &Path, args: &[&str], cols: u16, rows: u16) -> Option<Self> {
-        let client = crate::sandbox_client().await?;
         let kubeconfig = crate::sandbox_kubeconfig_path();
+        Self::start_as(binary, &kubeconfig, args, cols, rows).await
+    }
+
+    /// As [`OsctuiSession::start`], with another kubeconfig of the sandbox
+    /// (a restricted user's); `client` stays the administrator's.
+    pub async fn start_as(
+        binary: &Path,
+        kubeconfig: &Path,
+        args: &[&str],
+        cols: u16,
+        rows: u16,
+    ) -> Option<Self> {
+        let client = crate::sandbox_client().await?;
         let kubeconfig = kubeconfig.to_string_lossy().into_owned();
         let mut all = vec!["--kubeconfig", kubeconfig.as_str()];
         all.extend_from_slice(args);
