@@ -5,10 +5,10 @@
 //! audit trail (a local JSON-lines file and an Event on the instance).
 //! In readonly mode no request that writes is ever sent from here.
 
-mod access;
-mod context;
-mod helm;
-mod write;
+pub mod access;
+pub mod context;
+pub mod helm;
+pub mod write;
 
 use std::path::PathBuf;
 
@@ -29,6 +29,9 @@ pub struct OpsSettings {
     pub context: Option<String>,
     /// Directory of packaged Helm charts.
     pub helm_charts: Option<PathBuf>,
+    /// `--kubeconfig` (None: `KUBECONFIG` or `~/.kube/config`), passed to
+    /// `helm` so it talks to the same cluster as the console.
+    pub kubeconfig: Option<PathBuf>,
 }
 
 impl OpsSettings {
@@ -38,6 +41,7 @@ impl OpsSettings {
             readonly: opts.readonly,
             context: opts.context.clone(),
             helm_charts: opts.helm_charts.clone(),
+            kubeconfig: opts.kubeconfig.clone(),
         }
     }
 }

@@ -15,7 +15,7 @@ mod overview;
 mod release;
 mod values;
 mod watch;
-mod yaml;
+pub(crate) mod yaml;
 
 use std::time::Duration;
 
