@@ -120,6 +120,8 @@ pub enum Action {
     EditYaml,
     /// Open the audit log.
     OpenAudit,
+    /// Read again what a view shows (the audit log).
+    Reload,
 }
 
 impl Action {
@@ -169,6 +171,7 @@ impl Action {
             Action::EditConfig,
             Action::EditYaml,
             Action::OpenAudit,
+            Action::Reload,
         ];
         all.extend(SortColumn::ALL.iter().map(|c| Action::ToggleSort(*c)));
         all
@@ -227,6 +230,7 @@ impl Action {
             Action::EditConfig => "edit".into(),
             Action::EditYaml => "edit-yaml".into(),
             Action::OpenAudit => "audit".into(),
+            Action::Reload => "reload".into(),
         }
     }
 
@@ -288,6 +292,7 @@ impl Action {
             Action::EditConfig => "edit the configuration (form)".into(),
             Action::EditYaml => "edit the instance as YAML".into(),
             Action::OpenAudit => "audit log of changes".into(),
+            Action::Reload => "read again".into(),
         }
     }
 }
