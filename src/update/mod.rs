@@ -868,7 +868,8 @@ fn on_action(state: &mut State, action: Action) -> Vec<Command> {
         | Action::NextMatch
         | Action::PrevMatch
         | Action::SaveLogs
-        | Action::PickLogSource => {}
+        | Action::PickLogSource
+        | Action::Reload => {}
     }
     Vec::new()
 }
