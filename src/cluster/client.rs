@@ -73,7 +73,7 @@ pub enum ClusterError {
 
 /// Reads the kubeconfig the options point at: `--kubeconfig`, else
 /// `KUBECONFIG`/`~/.kube/config`. `Ok(None)` when there is none at all.
-fn read_kubeconfig(opts: &ClusterOptions) -> Result<Option<Kubeconfig>, ClusterError> {
+pub(crate) fn read_kubeconfig(opts: &ClusterOptions) -> Result<Option<Kubeconfig>, ClusterError> {
     if let Some(path) = &opts.kubeconfig {
         return Kubeconfig::read_from(path)
             .map(Some)

@@ -39,7 +39,14 @@ impl OpsSettings {
     pub fn from_options(opts: &ClusterOptions) -> Self {
         Self {
             readonly: opts.readonly,
-            context: opts.context.clone(),
+            // The context in force, for the audit record: --context, else
+            // the kubeconfig's current one.
+            context: opts.context.clone().or_else(|| {
+                super::client::read_kubeconfig(opts)
+                    .ok()
+                    .flatten()
+                    .and_then(|k| k.current_context)
+            }),
             helm_charts: opts.helm_charts.clone(),
             kubeconfig: opts.kubeconfig.clone(),
         }

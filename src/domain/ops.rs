@@ -196,8 +196,19 @@ pub enum DiffLine {
 /// draw. Callers mask password fields first
 /// ([`crate::domain::descriptors::mask_passwords`]) when the diff is shown.
 pub fn diff(before: &Value, after: &Value) -> Vec<DiffLine> {
-    let old = to_yaml(&comparable(before));
-    let new = to_yaml(&comparable(after));
+    // Nothing (a create's "before", a delete's "after") has no lines, not
+    // a line saying `{}`.
+    let text_of = |value: &Value| {
+        let value = comparable(value);
+        let empty = value.is_null() || value.as_object().is_some_and(serde_json::Map::is_empty);
+        if empty {
+            String::new()
+        } else {
+            to_yaml(&value)
+        }
+    };
+    let old = text_of(before);
+    let new = text_of(after);
     let text = similar::TextDiff::from_lines(&old, &new);
     let total = old.lines().count();
     let mut out = Vec::new();
@@ -317,6 +328,23 @@ const MAX_SUMMARY_PATHS: usize = 5;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_create_and_a_delete_have_no_empty_side() {
+        let object =
+            serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}});
+        let created = diff(&serde_json::json!({}), &object);
+        assert!(
+            created.iter().all(|l| matches!(l, DiffLine::Added(_))),
+            "{created:?}"
+        );
+        assert!(diff_summary(&serde_json::json!({}), &object).starts_with("+4 -0 lines"));
+        let deleted = diff(&object, &serde_json::Value::Null);
+        assert!(
+            deleted.iter().all(|l| matches!(l, DiffLine::Removed(_))),
+            "{deleted:?}"
+        );
+    }
     use crate::domain::csd::CustomServiceDefinition;
     use crate::domain::yaml_documents;
     use serde_json::json;
