@@ -119,6 +119,12 @@ async fn kafka_instance_in_detail() {
     assert_eq!(field("Version").as_deref(), Some("3.7.1"));
     assert_eq!(field("Ready brokers").as_deref(), Some("3"));
     assert_eq!(detail.health, Health::Healthy);
+    // The example operator reports the generation it acted on.
+    let generation = detail.generation.expect("metadata.generation");
+    let observed = detail
+        .observed_generation
+        .expect("status.observedGeneration");
+    assert!(generation >= 1 && observed >= 1, "{generation} {observed}");
     let ready = detail
         .conditions
         .iter()
@@ -243,6 +249,10 @@ async fn helm_release_history_notes_and_values() {
     let mut watch = Watch::start(&client, target);
     let detail = watch.until(FIRST_SNAPSHOT, "web-cache", |_| true).await;
     let helm = detail.helm.as_ref().expect("Helm detail");
+    assert_eq!(
+        (detail.generation, detail.observed_generation),
+        (None, None)
+    );
     let revisions: Vec<u32> = helm.history.iter().map(|h| h.revision).collect();
     assert_eq!(revisions, [3, 2, 1]);
     assert_eq!(helm.revision, 3);

@@ -165,14 +165,9 @@ fn preview_through_conflicts(console: &Console, conflicts: usize) -> (String, Ve
     }
 }
 
-/// A known bug of the console (reported, not yet fixed): printed, so the
-/// rest of the flow is still checked; with `OSCTUI_E2E_STRICT=1` it fails
-/// the test instead, to check a fix.
-fn known_bug(what: &str) {
-    if std::env::var_os("OSCTUI_E2E_STRICT").is_some_and(|v| v == "1") {
-        panic!("KNOWN BUG: {what}");
-    }
-    eprintln!("KNOWN BUG (tolerated; OSCTUI_E2E_STRICT=1 fails on it): {what}");
+/// A bug this file found once and that was fixed: it must not come back.
+fn regression(what: &str) -> ! {
+    panic!("regression: {what}");
 }
 
 fn resource(kind: &str, plural: &str) -> ApiResource {
@@ -399,14 +394,12 @@ async fn upgrade_to_a_missing_tag_fails_and_is_rolled_back() {
 
         // Roll back: previewed, then confirmed by typing the name.
         keys(console, "r");
-        // KNOWN BUG (reported to the lead): the rollback's dry run is made
-        // with the resourceVersion the upgrade's write returned; the
-        // operator has written the status since, so it always hits a 409
-        // whose "What changed meanwhile" is empty. Tolerated here (`r`
-        // again) so the rest of the flow is checked; the screens are kept.
+        // The operator has written the status since the upgrade's write, so
+        // the rollback's first dry run meets a 409; only bookkeeping
+        // changed, so the console rebases on its own and shows no conflict.
         let (screen, conflicts) = preview_through_conflicts(console, 2);
         if !conflicts.is_empty() {
-            known_bug(&format!(
+            regression(&format!(
                 "the rollback hit {} conflict(s) first:\n{}",
                 conflicts.len(),
                 conflicts.join("\n----\n")
@@ -532,12 +525,12 @@ async fn a_conflict_shows_what_changed_and_reapplies_on_top() {
         // Re-applied on top: the preview changes only the replicas and
         // keeps the other change.
         keys(console, "r");
-        // KNOWN BUG (reported to the lead, as in the rollback): when the
-        // operator writes the status after the conflict was read, `r` meets
-        // a second 409 with nothing in "What changed meanwhile". Tolerated.
+        // When the operator writes the status after the conflict was read,
+        // `r` meets a second 409 in which only bookkeeping changed: the
+        // console rebases on its own instead of showing an empty conflict.
         let (screen, conflicts) = preview_through_conflicts(console, 2);
         if !conflicts.is_empty() {
-            known_bug(&format!(
+            regression(&format!(
                 "re-applying hit {} more conflict(s):\n{}",
                 conflicts.len(),
                 conflicts.join("\n----\n")
@@ -756,11 +749,10 @@ async fn a_restricted_user_cannot_upgrade_but_may_run_a_backup() {
                 "{:#?}",
                 backup.data
             );
-            // KNOWN BUG (reported): the dry run of a create with
-            // generateName gets a name of its own, which the preview shows
-            // though the object created is named otherwise.
+            // The preview shows the name the backup gets (the console names
+            // it; a generateName would give the dry run a name of its own).
             if previewed_name.as_deref().is_some_and(|p| p != name) {
-                known_bug(&format!(
+                regression(&format!(
                     "the preview showed name {previewed_name:?}, the backup is {name:?}"
                 ));
             }
@@ -992,11 +984,10 @@ async fn a_delete_needs_the_typed_name_and_is_in_the_audit_view() {
         assert_eq!(records[0]["action"], "delete");
         assert_eq!(records[0]["result"], "applied");
         assert_eq!(records[0]["object"], format!("Hwfka {ns}/kafka"));
-        // KNOWN BUG (reported to the lead): without --context the record's
-        // context is empty although the header shows the kubeconfig's
-        // current context (cluster/ops/write.rs takes `--context` only).
+        // Without --context, the record names the kubeconfig's current
+        // context, as the header does.
         if records[0]["context"] != "osctui-sandbox" {
-            known_bug(&format!(
+            regression(&format!(
                 "audit record context {}, expected \"osctui-sandbox\"",
                 records[0]["context"]
             ));

@@ -293,6 +293,8 @@ fn monitor_metrics_missing() {
             dependencies: Vec::new(),
             helm: None,
             problems: Vec::new(),
+            generation: None,
+            observed_generation: None,
         };
         update(&mut state, Msg::DetailUpdated(Box::new(data)));
         keys(&mut state, &["M"]);

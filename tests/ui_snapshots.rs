@@ -466,6 +466,8 @@ fn clickstream_detail() -> InstanceDetail {
         ],
         helm: None,
         problems: Vec::new(),
+        generation: None,
+        observed_generation: None,
     }
 }
 
@@ -575,6 +577,8 @@ fn session_cache_detail() -> InstanceDetail {
             ],
         }),
         problems: Vec::new(),
+        generation: None,
+        observed_generation: None,
     }
 }
 

@@ -96,9 +96,11 @@ pub fn rollback_version(object: &Value) -> Option<String> {
     .map(str::to_owned)
 }
 
-/// A new operation CR (`apiVersion`, `kind`, `metadata.generateName`
-/// `<instance>-<kind lowercased>-`, namespace) with `spec` and the target
-/// instance's name at `target_path`.
+/// A new operation CR (`apiVersion`, `kind`, `metadata.name`
+/// `<instance>-<kind lowercased>-<UTC time of created_at>`, namespace) with
+/// `spec` and the target instance's name at `target_path`. The console
+/// names it (rather than `generateName`) so that the name the dry run
+/// previews is the name the object gets.
 pub fn operation_object(
     api_version: &str,
     kind: &str,
@@ -106,16 +108,22 @@ pub fn operation_object(
     instance: &str,
     target_path: Option<&str>,
     spec: &Value,
+    created_at: i64,
 ) -> Value {
-    let mut prefix = format!("{instance}-{}-", kind.to_ascii_lowercase());
-    // The server appends 5 characters; a name has at most 253.
-    if prefix.len() > MAX_GENERATE_NAME {
-        let mut cut = MAX_GENERATE_NAME;
-        while !prefix.is_char_boundary(cut) {
+    let stamp = jiff::Timestamp::from_second(created_at)
+        .map(|t| t.strftime("%Y%m%d-%H%M%S").to_string())
+        .unwrap_or_else(|_| created_at.to_string());
+    let mut base = format!("{instance}-{}", kind.to_ascii_lowercase());
+    // Room for "-" and the stamp in a name of at most 253.
+    let room = MAX_NAME.saturating_sub(stamp.len() + 1);
+    if base.len() > room {
+        let mut cut = room;
+        while !base.is_char_boundary(cut) {
             cut -= 1;
         }
-        prefix.truncate(cut);
+        base.truncate(cut);
     }
+    let name = format!("{}-{stamp}", base.trim_end_matches('-'));
     let spec = if spec.is_object() {
         spec.clone()
     } else {
@@ -124,7 +132,7 @@ pub fn operation_object(
     let mut object = serde_json::json!({
         "apiVersion": api_version,
         "kind": kind,
-        "metadata": {"generateName": prefix, "namespace": namespace},
+        "metadata": {"name": name, "namespace": namespace},
         "spec": spec,
     });
     if let Some(target) = target_path {
@@ -142,8 +150,8 @@ pub fn operation_object(
     object
 }
 
-/// Longest `generateName` kept (253 minus the 5 characters the server adds).
-const MAX_GENERATE_NAME: usize = 248;
+/// Longest object name.
+const MAX_NAME: usize = 253;
 
 /// The object without what a diff must not show: `metadata.managedFields`,
 /// `resourceVersion`, `generation`, `uid`, `creationTimestamp`, the
@@ -489,13 +497,14 @@ mod tests {
             "orders",
             Some("spec.instanceName"),
             &json!({"compress": true, "instanceName": "kafka-sample"}),
+            1_795_838_400,
         );
         assert_eq!(
             object,
             json!({
                 "apiVersion": "osctest.osctui.dev/v1",
                 "kind": "HwfkaBackup",
-                "metadata": {"generateName": "orders-hwfkabackup-", "namespace": "team-a"},
+                "metadata": {"name": "orders-hwfkabackup-20261128-040000", "namespace": "team-a"},
                 "spec": {"compress": true, "instanceName": "orders"},
             })
         );
@@ -506,13 +515,15 @@ mod tests {
             "db",
             Some("target.name"),
             &Value::Null,
+            0,
         );
         assert_eq!(bare["spec"], json!({"target": {"name": "db"}}));
         let untargeted =
-            operation_object("v1", "Restore", "ns", &"x".repeat(300), None, &json!({}));
+            operation_object("v1", "Restore", "ns", &"x".repeat(300), None, &json!({}), 0);
         assert_eq!(untargeted["spec"], json!({}));
-        let name = untargeted["metadata"]["generateName"].as_str().unwrap();
-        assert_eq!(name.len(), MAX_GENERATE_NAME);
+        let name = untargeted["metadata"]["name"].as_str().unwrap();
+        assert_eq!(name.len(), MAX_NAME);
+        assert!(name.ends_with("-19700101-000000"), "{name}");
     }
 
     #[test]

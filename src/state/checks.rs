@@ -376,6 +376,27 @@ fn is_failure_condition(c: &ConditionRow) -> bool {
             && c.reason.contains("Fail"))
 }
 
+/// Whether the instance's state may predate a write that stored
+/// `generation`: while the operator reports an `observedGeneration` below
+/// it (or the snapshot itself shows an older generation), the write is
+/// still running whatever the rest of the state says. None when the
+/// snapshot may be judged (no generation known, or an operator that
+/// reports no observedGeneration on a snapshot of the written object).
+pub fn awaiting_generation(detail: &InstanceDetail, generation: Option<i64>) -> Option<Progress> {
+    let written = generation?;
+    if detail.generation.is_some_and(|g| g < written) {
+        return Some(Progress::Running(format!(
+            "waiting for the instance to show generation {written}"
+        )));
+    }
+    match detail.observed_generation {
+        Some(observed) if observed < written => Some(Progress::Running(format!(
+            "waiting for the operator to observe generation {written}"
+        ))),
+        _ => None,
+    }
+}
+
 /// Progress of any other change: done when the instance is Healthy with
 /// every pod ready (and, for replicas, the expected count of pods); failed
 /// on a Failed condition or failing pods.
@@ -544,6 +565,8 @@ mod tests {
             }],
             helm: None,
             problems: Vec::new(),
+            generation: None,
+            observed_generation: None,
         }
     }
 
@@ -941,5 +964,37 @@ mod tests {
             operation_progress(Some(" "), Some("queued")),
             Progress::Running("queued".into())
         );
+    }
+
+    #[test]
+    fn a_snapshot_is_judged_once_the_written_generation_is_observed() {
+        let at = |generation, observed| {
+            let mut d = healthy();
+            d.generation = generation;
+            d.observed_generation = observed;
+            d
+        };
+        let waiting = Some(Progress::Running(
+            "waiting for the operator to observe generation 5".into(),
+        ));
+        assert_eq!(awaiting_generation(&at(Some(5), Some(4)), Some(5)), waiting);
+        // Before the write reached the watch at all.
+        assert_eq!(
+            awaiting_generation(&at(Some(4), None), Some(5)),
+            Some(Progress::Running(
+                "waiting for the instance to show generation 5".into()
+            ))
+        );
+        assert_eq!(awaiting_generation(&at(Some(5), Some(5)), Some(5)), None);
+        assert_eq!(awaiting_generation(&at(Some(6), Some(6)), Some(5)), None);
+        // An operator that reports no observedGeneration: judged as before.
+        assert_eq!(awaiting_generation(&at(Some(5), None), Some(5)), None);
+        // Nothing written to the instance's object (Helm, a restart).
+        assert_eq!(awaiting_generation(&at(Some(5), Some(1)), None), None);
+        // The healthy snapshot would otherwise read as done.
+        assert!(matches!(
+            change_progress(&at(Some(5), Some(4)), None),
+            Progress::Succeeded(_)
+        ));
     }
 }

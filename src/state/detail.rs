@@ -248,6 +248,11 @@ pub struct InstanceDetail {
     pub helm: Option<HelmDetail>,
     /// What could not be read, in words (e.g. "events: forbidden").
     pub problems: Vec<String>,
+    /// The instance's `metadata.generation` (None for Helm releases).
+    pub generation: Option<i64>,
+    /// The generation the operator last reported it acted on
+    /// (`status.observedGeneration`); None when it reports none.
+    pub observed_generation: Option<i64>,
 }
 
 /// The detail screen's own state.

@@ -13,9 +13,13 @@ use crate::keymap::{KeyCode, KeyPress};
 pub enum FormOutcome {
     /// Keep editing; whether anything visible changed.
     Continue(bool),
-    /// The user submitted it: the values of every field, each as
-    /// (path, value; None = unset). Only returned when every field parses;
-    /// otherwise the errors are shown on the fields and `Continue(true)`.
+    /// The user submitted it: the values of the fields whose text differs
+    /// from the text they started with, each as (path, value; None =
+    /// unset). A field left as it was is not sent, even when its text
+    /// parses to a value of another type than the object holds (`cpu: 2`
+    /// read back as the quantity "2"). Only returned when every field
+    /// parses; otherwise the errors are shown on the fields and
+    /// `Continue(true)`. [`FormState::all_values`] has every field.
     Submit(Vec<(String, Option<Value>)>),
     /// The user left the form (Esc).
     Cancel,
@@ -28,6 +32,8 @@ pub struct FormState {
     pub form: Form,
     /// Text of each field, in the form's order.
     pub inputs: Vec<String>,
+    /// The text each field started with (what "changed" is judged against).
+    pub initial: Vec<String>,
     /// The field with the cursor.
     pub cursor: usize,
     /// Passwords shown in clear.
@@ -52,6 +58,7 @@ impl FormState {
         let errors = vec![None; inputs.len()];
         Self {
             form,
+            initial: inputs.clone(),
             inputs,
             cursor: 0,
             reveal: false,
@@ -205,26 +212,53 @@ impl FormState {
         }
     }
 
+    /// Whether field `index` holds other text than it started with.
+    pub fn changed(&self, index: usize) -> bool {
+        self.inputs.get(index) != self.initial.get(index)
+    }
+
+    /// Parses field `index` as typed (text and passwords are kept exactly;
+    /// `parse_input` ignores spaces around other kinds).
+    fn parse(&self, index: usize) -> Result<Option<Value>, String> {
+        let (Some(field), Some(text)) = (self.form.fields.get(index), self.inputs.get(index))
+        else {
+            return Err("no such field".to_owned());
+        };
+        let value = parse_input(&field.kind, text)?;
+        if value.is_none() && field.required {
+            return Err("a value is required".to_owned());
+        }
+        Ok(value)
+    }
+
+    /// The value of every field that parses, each as (path, value; None =
+    /// unset), changed or not: what an operation CR created from the form
+    /// is made of.
+    pub fn all_values(&self) -> Vec<(String, Option<Value>)> {
+        (0..self.form.fields.len())
+            .filter_map(|i| Some((self.form.fields[i].path.clone(), self.parse(i).ok()?)))
+            .collect()
+    }
+
     /// Parses every field; errors go on their fields and the cursor to the
-    /// first of them.
+    /// first of them. The values of the changed fields are submitted.
     fn submit(&mut self) -> FormOutcome {
         let mut values = Vec::with_capacity(self.inputs.len());
         let mut first_error = None;
-        for (i, (field, text)) in self.form.fields.iter().zip(&self.inputs).enumerate() {
-            let parsed = parse_input(&field.kind, text.trim()).and_then(|value| {
-                if value.is_none() && field.required {
-                    Err("a value is required".to_owned())
-                } else {
-                    Ok(value)
-                }
-            });
-            match parsed {
+        for i in 0..self.form.fields.len() {
+            match self.parse(i) {
                 Ok(value) => {
-                    self.errors[i] = None;
-                    values.push((field.path.clone(), value));
+                    if let Some(error) = self.errors.get_mut(i) {
+                        *error = None;
+                    }
+                    if self.changed(i) {
+                        values.push((self.form.fields[i].path.clone(), value));
+                    }
                 }
                 Err(message) => {
-                    self.errors[i] = Some(message);
+                    if let Some(error) = self.errors.get_mut(i) {
+                        *error = Some(message);
+                    }
                     first_error.get_or_insert(i);
                 }
             }
@@ -435,13 +469,34 @@ mod tests {
     }
 
     #[test]
-    fn submit_returns_every_value_when_all_parse() {
+    fn submit_returns_only_the_changed_fields() {
         let mut form = sample();
         let enter = KeyPress::new(KeyCode::Enter);
+        assert_eq!(
+            form.on_key(Some(Action::Submit), enter),
+            FormOutcome::Submit(Vec::new()),
+            "an untouched form changes nothing"
+        );
+        // Edited and edited back: unchanged.
+        press(&mut form, "Backspace");
+        typed(&mut form, "3");
+        form.cursor = 2;
+        press(&mut form, "Right");
+        form.cursor = 3;
+        typed(&mut form, " ");
         let FormOutcome::Submit(values) = form.on_key(Some(Action::Submit), enter) else {
-            panic!("the sample form is valid: {:?}", form.errors);
+            panic!("the form is valid: {:?}", form.errors);
         };
-        let paths: Vec<&str> = values.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            values,
+            vec![
+                ("spec.mode".to_owned(), Some(json!("fast"))),
+                // Passwords are kept exactly, trailing space included.
+                ("spec.password".to_owned(), Some(json!("s3cret "))),
+            ]
+        );
+        let all = form.all_values();
+        let paths: Vec<&str> = all.iter().map(|(p, _)| p.as_str()).collect();
         assert_eq!(
             paths,
             [
@@ -453,9 +508,36 @@ mod tests {
                 "spec.config"
             ]
         );
-        assert_eq!(values[0].1, Some(json!(3)));
-        assert_eq!(values[1].1, Some(json!(true)));
-        assert_eq!(values[4].1, None);
+        assert_eq!(all[0].1, Some(json!(3)));
+        assert_eq!(all[1].1, Some(json!(true)));
+        assert_eq!(all[4].1, None);
+    }
+
+    #[test]
+    fn an_untouched_field_of_another_type_is_not_sent() {
+        // `cpu: 2` reads back as the quantity "2": not a change of the user's.
+        let form = Form {
+            fields: vec![field(
+                "spec.resources.requests.cpu",
+                FieldKind::Quantity,
+                false,
+                Some(json!(2)),
+            )],
+        };
+        let mut form = FormState::new(form, Vec::new(), Vec::new());
+        let enter = KeyPress::new(KeyCode::Enter);
+        assert_eq!(
+            form.on_key(Some(Action::Submit), enter),
+            FormOutcome::Submit(Vec::new())
+        );
+        typed(&mut form, "5");
+        assert_eq!(
+            form.on_key(Some(Action::Submit), enter),
+            FormOutcome::Submit(vec![(
+                "spec.resources.requests.cpu".to_owned(),
+                Some(json!("25"))
+            )])
+        );
     }
 
     #[test]

@@ -124,6 +124,9 @@ pub struct State {
     pub findings: Option<diagnosis::ServiceFindings>,
     /// The guided operation in progress, while open.
     pub wizard: Option<wizard::Wizard>,
+    /// Writes still out when their wizard was closed: their answer is told
+    /// on the status line.
+    pub detached_writes: Vec<wizard::DetachedWrite>,
     /// The audit log view, while open.
     pub audit: Option<audit::AuditView>,
     /// Most log lines kept in memory (config `logLines`).
@@ -173,6 +176,7 @@ impl State {
             logs: None,
             monitor: None,
             findings: None,
+            detached_writes: Vec::new(),
             wizard: None,
             audit: None,
             log_line_cap: logs::DEFAULT_LINE_CAP,

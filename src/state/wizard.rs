@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use super::checks::{Check, Progress};
-use super::detail::InstanceRef;
+use super::detail::{DetailState, InstanceDetail, InstanceRef};
 use super::editor::YamlEditor;
 use super::form::FormState;
 use super::ops::{OpKind, OpsContext, Permission, Write};
@@ -30,9 +30,12 @@ pub struct Wizard {
     pub step: Step,
     /// The view the wizard was opened from (Esc at the first step).
     pub return_to: View,
-    /// The wizard started the detail watch (to follow the progress) and
-    /// stops it when it closes.
+    /// The wizard started the detail watch (for the preflight, to follow
+    /// the progress) and stops it when it closes.
     pub started_detail: bool,
+    /// The detail that was open before the wizard started its own (put
+    /// back, and watched again, when the wizard closes).
+    pub previous_detail: Option<Box<DetailState>>,
     /// The operation asked for directly (`u`, `e`, `Y`): Esc from its first
     /// step closes instead of going back to the menu.
     pub direct: bool,
@@ -63,6 +66,10 @@ pub struct Wizard {
     pub operation: Option<String>,
     /// Replicas expected after a spec change, when known.
     pub expected_pods: Option<usize>,
+    /// `metadata.generation` of the object the write stored: until the
+    /// operator reports it observed (`status.observedGeneration`), the
+    /// instance's state predates the change.
+    pub generation: Option<i64>,
     /// The version running before an upgrade this wizard applied: a failed
     /// upgrade offers to roll back to it.
     pub previous_version: Option<String>,
@@ -70,6 +77,14 @@ pub struct Wizard {
     pub error: Option<String>,
     /// The object as it is now, after a conflict (diffed against `base`).
     pub conflict: Option<Value>,
+    /// Conflicts met in a row where only the status or bookkeeping changed
+    /// (the operator writing its status): each is re-checked on the latest
+    /// object without asking, a few times, before the conflict is shown.
+    pub quiet_conflicts: u8,
+    /// The confirmed write met such a conflict: once its dry run on the
+    /// latest object shows the same diff, it is applied without asking
+    /// again.
+    pub reapply_confirmed: bool,
     /// Notes shown with the result (audit record, warnings).
     pub notes: Vec<String>,
 }
@@ -85,6 +100,7 @@ impl Wizard {
             step: Step::Loading,
             return_to,
             started_detail: false,
+            previous_detail: None,
             direct: false,
             menu: Vec::new(),
             cursor: 0,
@@ -98,9 +114,12 @@ impl Wizard {
             progress: None,
             operation: None,
             expected_pods: None,
+            generation: None,
             previous_version: None,
             error: None,
             conflict: None,
+            quiet_conflicts: 0,
+            reapply_confirmed: false,
             notes: Vec::new(),
         }
     }
@@ -115,6 +134,51 @@ impl Wizard {
         }
     }
 
+    /// Lines that stay above the scrolled part at this step, at most (the
+    /// error wrapped to `width` cells).
+    fn fixed_lines(&self, width: usize) -> usize {
+        let error = self.error.as_deref().map_or(0, |e| wrapped_lines(e, width));
+        let summary = usize::from(self.write.is_some());
+        error
+            + match self.step {
+                Step::Preview => self.preview.as_ref().map_or(0, |p| {
+                    summary + 1 + usize::from(p.manifest_lines.is_some()) + p.warnings.len()
+                }),
+                Step::Conflict => 3,
+                Step::Progress => {
+                    summary
+                        + usize::from(self.progress.is_some())
+                        + usize::from(
+                            matches!(self.progress, Some(Progress::Failed(_)))
+                                && self.kind == Some(OpKind::Upgrade)
+                                && self.previous_version.is_some(),
+                        )
+                        + usize::from(self.operation.is_some())
+                        + self.notes.len()
+                }
+                _ => 0,
+            }
+    }
+
+    /// The largest useful `scroll` of the step's body of `scrolled` lines
+    /// on a screen whose body is `size` (width, height) cells: the last
+    /// line at the bottom.
+    pub fn max_scroll(&self, scrolled: usize, size: (usize, usize)) -> usize {
+        let (width, height) = size;
+        // The body is drawn one column in; errors wrap two cells narrower.
+        let room = height.saturating_sub(self.fixed_lines(width.saturating_sub(3)));
+        scrolled.saturating_sub(room)
+    }
+
+    /// Lines of the progress step's scrolled part for this `detail`: its
+    /// resources, conditions and latest events, each under a heading.
+    pub fn progress_lines(detail: &InstanceDetail) -> usize {
+        let section = |n: usize| if n == 0 { 0 } else { n + 1 };
+        section(detail.resources.len())
+            + section(detail.conditions.len())
+            + section(detail.events.len().min(LATEST_EVENTS))
+    }
+
     /// Whether the step is the YAML editor (`Mode::Editor`).
     pub fn editing_yaml(&self) -> bool {
         self.step == Step::Choose
@@ -127,6 +191,38 @@ impl Wizard {
                     }
             )
     }
+}
+
+/// Events shown on the progress step (the latest).
+pub const LATEST_EVENTS: usize = 5;
+
+/// Lines `text` takes wrapped at words to `width` cells (at least one
+/// line), as the operation view wraps it, or more.
+fn wrapped_lines(text: &str, width: usize) -> usize {
+    let width = width.max(1);
+    let (mut lines, mut line) = (1, 0usize);
+    for word in text.split_whitespace() {
+        // Wide characters counted as two cells: never fewer lines than drawn.
+        let len: usize = word.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum();
+        if line > 0 && line + 1 + len > width {
+            lines += 1;
+            line = 0;
+        }
+        line += if line > 0 { len + 1 } else { len };
+    }
+    lines
+}
+
+/// A write whose wizard was closed while it was being applied: its answer
+/// is told on the status line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DetachedWrite {
+    /// The request id of the write.
+    pub id: u64,
+    /// `namespace/name` of the instance, sanitized.
+    pub who: String,
+    /// The operation's label ("upgrade").
+    pub label: String,
 }
 
 /// Where a wizard stands.
@@ -236,4 +332,44 @@ pub struct Preview {
     pub warnings: Vec<String>,
     /// Helm: lines of the rendered manifest.
     pub manifest_lines: Option<usize>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapped_lines_count_as_the_view_wraps() {
+        assert_eq!(wrapped_lines("", 10), 1);
+        assert_eq!(wrapped_lines("rejected: spec.replicas", 30), 1);
+        // "rejected:" | "spec.replicas" | "must be" | "at most 9"
+        assert_eq!(
+            wrapped_lines("rejected: spec.replicas must be at most 9", 13),
+            4
+        );
+        // A word longer than the width takes its own line (cut when drawn).
+        assert_eq!(wrapped_lines("a verylongwordindeed b", 5), 3);
+        // Wide characters take two cells.
+        assert_eq!(wrapped_lines("日本語 日本語", 8), 2);
+    }
+
+    #[test]
+    fn the_largest_scroll_leaves_the_last_line_at_the_bottom() {
+        let target = InstanceRef {
+            uid: "u".into(),
+            name: "n".into(),
+            namespace: "ns".into(),
+            service: "s".into(),
+            kind: crate::state::rows::ServiceKind::Operator,
+        };
+        let mut wizard = Wizard::new(target, 1, View::Instances);
+        wizard.step = Step::Conflict;
+        // Three fixed lines: 20 rows leave 17 for 40 lines.
+        assert_eq!(wizard.max_scroll(40, (80, 20)), 23);
+        assert_eq!(wizard.max_scroll(10, (80, 20)), 0);
+        // An error wrapped on two lines takes two more rows.
+        wizard.error = Some("word ".repeat(20));
+        assert_eq!(wizard.max_scroll(40, (80, 20)), 25);
+        assert_eq!(wizard.max_scroll(40, (0, 0)), 40);
+    }
 }

@@ -187,7 +187,8 @@ pub fn hints(state: &State) -> Vec<(Action, &'static str)> {
             (Action::Back, "back to edit"),
         ],
         Step::Confirm => vec![(Action::Submit, "apply"), (Action::Back, "back")],
-        Step::Applying => Vec::new(),
+        // The write goes on in the background; its answer comes as a notice.
+        Step::Applying => vec![(Action::Back, "leave (the write goes on)")],
         Step::Progress => vec![(Action::PageDown, "scroll"), (Action::Back, "close")],
         Step::Conflict => vec![(Action::PageDown, "scroll"), (Action::Back, "back to edit")],
     }

@@ -617,6 +617,8 @@ mod tests {
             dependencies: Vec::new(),
             helm: None,
             problems: Vec::new(),
+            generation: None,
+            observed_generation: None,
         };
         for (kind, name) in [("StatefulSet", "orders-kafka"), ("Pod", "orders-kafka-0")] {
             data.resources.push(crate::state::detail::ResourceNode {

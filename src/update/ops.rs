@@ -19,7 +19,7 @@ use crate::domain::text::clean;
 use crate::keymap::{KeyCode, KeyPress, Mode};
 use crate::state::State;
 use crate::state::checks::{self, PreflightInput, Progress};
-use crate::state::detail::{DetailState, InstanceRef};
+use crate::state::detail::{DetailState, InstanceDetail, InstanceRef};
 use crate::state::editor::{EditorOutcome, YamlEditor};
 use crate::state::form::{FormOutcome, FormState};
 use crate::state::ops::{
@@ -27,7 +27,7 @@ use crate::state::ops::{
     WritePlan,
 };
 use crate::state::rows::{Health, ServiceKind};
-use crate::state::wizard::{Edit, Input, MenuEntry, Preview, Step, Wizard};
+use crate::state::wizard::{DetachedWrite, Edit, Input, MenuEntry, Preview, Step, Wizard};
 
 use super::Command;
 
@@ -74,6 +74,14 @@ pub fn open(state: &mut State, target: InstanceRef, action: Action) -> Vec<Comma
         _ => None,
     };
     wizard.direct = wizard.kind.is_some();
+    // The preflight reads the instance's detail and the progress follows
+    // it: watch it unless it is watched already (opened from the list).
+    if state.detail.as_ref().map(|d| &d.target.uid) != Some(&target.uid) {
+        wizard.previous_detail = state.detail.take().map(Box::new);
+        wizard.started_detail = true;
+        state.detail = Some(DetailState::new(target.clone()));
+        commands.push(Command::WatchDetail(target.clone()));
+    }
     state.wizard = Some(wizard);
     state.view = View::Operation;
     state.notice = None;
@@ -89,15 +97,23 @@ pub fn close(state: &mut State) -> Vec<Command> {
         return Vec::new();
     };
     let mut commands = vec![Command::Ops(OpsRequest::Cancel)];
+    // The detail the wizard watched goes; the one open before comes back.
     if wizard.started_detail
         && state
             .detail
             .as_ref()
             .is_some_and(|d| d.target.uid == wizard.target.uid)
-        && wizard.return_to != View::Detail
     {
-        state.detail = None;
-        commands.push(Command::StopDetail);
+        match wizard.previous_detail {
+            Some(previous) => {
+                commands.push(Command::WatchDetail(previous.target.clone()));
+                state.detail = Some(*previous);
+            }
+            None => {
+                state.detail = None;
+                commands.push(Command::StopDetail);
+            }
+        }
     }
     if state.view == View::Operation {
         state.view = super::return_view(state, wizard.return_to);
@@ -147,7 +163,10 @@ pub fn on_key(state: &mut State, action: Option<Action>, key: KeyPress) -> Vec<C
             Some(Action::Back) => {
                 state.last_session += 1;
                 let id = state.last_session;
-                with_wizard(state, |w| w.id = id);
+                with_wizard(state, |w| {
+                    w.id = id;
+                    w.reapply_confirmed = false;
+                });
                 back_to_first_step(state)
             }
             _ => Vec::new(),
@@ -169,8 +188,15 @@ pub fn on_key(state: &mut State, action: Option<Action>, key: KeyPress) -> Vec<C
             None => Vec::new(),
         },
         Step::Confirm => on_confirm_key(state, action, key),
-        // The write is out: its answer is awaited (it is recorded either way).
-        Step::Applying => Vec::new(),
+        // The write is out and goes on if the wizard closes (it is
+        // recorded either way); its answer is then told on the status line.
+        Step::Applying => match action {
+            Some(Action::Back) => {
+                detach(state);
+                close(state)
+            }
+            _ => Vec::new(),
+        },
         Step::Progress => on_progress_key(state, action, key),
         Step::Conflict => match (action, key.code) {
             (_, KeyCode::Char('r')) if !key.ctrl && !key.alt => reapply(state),
@@ -263,6 +289,11 @@ pub fn on_event(state: &mut State, event: OpsEvent) -> Vec<Command> {
         super::audit::on_loaded(state, records, problems);
         return Vec::new();
     }
+    if let Some(notice) = detached_answer(state, &event) {
+        state.notice = Some(notice);
+        state.dirty = true;
+        return Vec::new();
+    }
     let Some(wizard) = &state.wizard else {
         return Vec::new();
     };
@@ -296,6 +327,7 @@ pub fn on_event(state: &mut State, event: OpsEvent) -> Vec<Command> {
             warnings,
             ..
         } => {
+            let mut confirmed = false;
             with_wizard(state, |w| {
                 if w.step == Step::Checking {
                     let descriptors = w
@@ -303,13 +335,21 @@ pub fn on_event(state: &mut State, event: OpsEvent) -> Vec<Command> {
                         .as_deref()
                         .and_then(|c| c.csd.as_ref())
                         .map_or(&[][..], |c| &c.spec.descriptors.spec_descriptors[..]);
-                    w.preview = Some(make_preview(&before, &after, warnings, descriptors));
+                    let preview = make_preview(&before, &after, warnings, descriptors);
+                    // The write the user confirmed, checked again on the
+                    // latest object: the same diff needs no second "yes".
+                    confirmed = std::mem::take(&mut w.reapply_confirmed)
+                        && w.preview.as_ref().is_some_and(|p| p.lines == preview.lines);
+                    w.preview = Some(preview);
                     w.step = Step::Preview;
                     w.scroll = 0;
                     w.error = None;
+                    if !confirmed {
+                        w.quiet_conflicts = 0;
+                    }
                 }
             });
-            Vec::new()
+            if confirmed { apply(state) } else { Vec::new() }
         }
         OpsEvent::PreviewFailed { error, .. } => write_failed(state, error, false),
         OpsEvent::Applied { after, audit, .. } => applied(state, after, audit),
@@ -326,11 +366,64 @@ pub fn on_event(state: &mut State, event: OpsEvent) -> Vec<Command> {
     commands
 }
 
-/// The detail watch delivered a new snapshot (the progress step judges it).
+/// Leaves a write being applied to finish on its own: its answer will be
+/// told on the status line.
+fn detach(state: &mut State) {
+    let Some(wizard) = &state.wizard else {
+        return;
+    };
+    let detached = DetachedWrite {
+        id: wizard.id,
+        who: format!(
+            "{}/{}",
+            clean(&wizard.target.namespace),
+            clean(&wizard.target.name)
+        ),
+        label: wizard.kind.as_ref().map_or_else(String::new, OpKind::label),
+    };
+    state.detached_writes.push(detached);
+}
+
+/// The status line's words for the answer to a write whose wizard was
+/// closed ("team-a/orders: upgrade applied (audit recorded)"); None for
+/// any other event.
+fn detached_answer(state: &mut State, event: &OpsEvent) -> Option<String> {
+    let id = match event {
+        OpsEvent::Applied { id, .. } | OpsEvent::ApplyFailed { id, .. } => *id,
+        _ => return None,
+    };
+    let at = state.detached_writes.iter().position(|w| w.id == id)?;
+    let write = state.detached_writes.remove(at);
+    let who = &write.who;
+    let label = clean(&write.label);
+    Some(match event {
+        OpsEvent::Applied { audit, .. } => {
+            let audit = match audit {
+                Ok(_) => "audit recorded".to_owned(),
+                Err(why) => format!("audit log not written: {}", clean(why)),
+            };
+            format!("{who}: {label} applied ({audit})")
+        }
+        OpsEvent::ApplyFailed { error, .. } => {
+            format!("{who}: {label} failed: {}", clean(&error.to_string()))
+        }
+        _ => return None,
+    })
+}
+
+/// The detail watch delivered a new snapshot: the upgrade picker's
+/// preflight is checked again, the progress step judges it.
 pub fn on_detail_updated(state: &mut State) -> Vec<Command> {
     let Some(wizard) = &state.wizard else {
         return Vec::new();
     };
+    if wizard.step == Step::Choose && matches!(wizard.input, Input::Versions { .. }) {
+        refresh_upgrade_preflight(state);
+        if state.view == View::Operation {
+            state.dirty = true;
+        }
+        return Vec::new();
+    }
     if wizard.step != Step::Progress || progress_final(wizard.progress.as_ref()) {
         return Vec::new();
     }
@@ -344,7 +437,9 @@ pub fn on_detail_updated(state: &mut State) -> Vec<Command> {
     };
     let judged = match (&wizard.kind, &wizard.edit) {
         (Some(OpKind::Upgrade | OpKind::Rollback), Edit::Version(target)) => {
-            checks::upgrade_progress(data, target)
+            // A snapshot from before the operator reacted says nothing of the write.
+            checks::awaiting_generation(data, wizard.generation)
+                .unwrap_or_else(|| checks::upgrade_progress(data, target))
         }
         (
             Some(
@@ -356,7 +451,8 @@ pub fn on_detail_updated(state: &mut State) -> Vec<Command> {
                 | OpKind::HelmRollback,
             ),
             _,
-        ) => checks::change_progress(data, wizard.expected_pods),
+        ) => checks::awaiting_generation(data, wizard.generation)
+            .unwrap_or_else(|| checks::change_progress(data, wizard.expected_pods)),
         // Actions follow their CR; deletions end when the instance goes.
         _ => return Vec::new(),
     };
@@ -677,6 +773,30 @@ fn choose(state: &mut State, kind: OpKind) -> Vec<Command> {
     Vec::new()
 }
 
+/// The preflight of the upgrade picker again, on the latest detail.
+fn refresh_upgrade_preflight(state: &mut State) {
+    let Some(wizard) = &mut state.wizard else {
+        return;
+    };
+    let health = state
+        .instances
+        .get(&wizard.target.uid)
+        .map_or(Health::Unknown, |r| r.health);
+    let detail = state
+        .detail
+        .as_ref()
+        .filter(|d| d.target.uid == wizard.target.uid)
+        .and_then(|d| d.data.as_deref());
+    let def = wizard
+        .context
+        .as_deref()
+        .and_then(|c| c.csd.as_ref())
+        .and_then(|c| c.spec.version_definition.as_ref());
+    if let Some(def) = def {
+        refresh_preflight(&mut wizard.input, def, detail, health);
+    }
+}
+
 /// The preflight of the version under the picker's cursor.
 fn refresh_preflight(
     input: &mut Input,
@@ -863,11 +983,18 @@ pub fn rollback_revisions(
 }
 
 fn submit_form(state: &mut State, values: Vec<(String, Option<Value>)>) -> Vec<Command> {
+    let state_now = state.now;
     let Some(wizard) = &mut state.wizard else {
         return Vec::new();
     };
     let Some(context) = wizard.context.clone() else {
         return Vec::new();
+    };
+    // The form submits the fields the user changed; an operation CR is
+    // created whole, from every field.
+    let values = match (&wizard.kind, &wizard.input) {
+        (Some(OpKind::Action(_)), Input::Form(form)) => form.all_values(),
+        _ => values,
     };
     // Local schema check first: the server would say the same, later.
     let (candidate, schema) = match &wizard.kind {
@@ -884,6 +1011,7 @@ fn submit_form(state: &mut State, values: Vec<(String, Option<Value>)>) -> Vec<C
                 &wizard.target.name,
                 op.target_path.as_deref(),
                 &operation_spec(&values),
+                state_now,
             );
             (object, op.spec_schema.clone())
         }
@@ -1058,6 +1186,7 @@ fn start_rollback(state: &mut State, version: String) -> Vec<Command> {
 
 fn scroll(state: &mut State, action: Action) {
     let page = state.viewport_height().max(1);
+    let size = (usize::from(state.size.0), page);
     let Some(wizard) = &mut state.wizard else {
         return;
     };
@@ -1068,8 +1197,37 @@ fn scroll(state: &mut State, action: Action) {
         Action::PageDown => wizard.scroll = wizard.scroll.saturating_add(page),
         _ => {}
     }
-    // The drawing clamps to the content; keep the number sane meanwhile.
-    wizard.scroll = wizard.scroll.min(100_000);
+    // Kept within the body, so going back up moves at once.
+    let detail = state
+        .detail
+        .as_ref()
+        .filter(|d| d.target.uid == wizard.target.uid)
+        .and_then(|d| d.data.as_deref());
+    let scrolled = scrolled_lines(wizard, detail);
+    wizard.scroll = wizard.scroll.min(wizard.max_scroll(scrolled, size));
+}
+
+/// Lines of the scrolled part of the step's body (the preview's diff, the
+/// conflict's diff, the progress's resources, conditions and events), as
+/// the operation view draws them; `detail` is the instance's.
+pub fn scrolled_lines(wizard: &Wizard, detail: Option<&InstanceDetail>) -> usize {
+    match wizard.step {
+        Step::Preview => wizard.preview.as_ref().map_or(0, |p| p.lines.len()),
+        Step::Conflict => wizard.conflict.as_ref().map_or(0, |current| {
+            let descriptors = wizard
+                .context
+                .as_deref()
+                .and_then(|c| c.csd.as_ref())
+                .map_or(&[][..], |c| &c.spec.descriptors.spec_descriptors[..]);
+            crate::domain::ops::diff(
+                &masked(&wizard.base, descriptors),
+                &masked(current, descriptors),
+            )
+            .len()
+        }),
+        Step::Progress => detail.map_or(0, Wizard::progress_lines),
+        _ => 0,
+    }
 }
 
 /// After a conflict: the same change made again on the object as it is
@@ -1081,6 +1239,18 @@ fn reapply(state: &mut State) -> Vec<Command> {
     let Some(current) = wizard.conflict.take() else {
         return Vec::new();
     };
+    rebase(wizard, current);
+    wizard.scroll = 0;
+    dry_run(state)
+}
+
+/// Conflicts where only the status changed that are re-checked without
+/// asking, in a row.
+const QUIET_CONFLICTS: u8 = 3;
+
+/// The user's change made on `current` from now on (its resourceVersion
+/// is the new precondition).
+fn rebase(wizard: &mut Wizard, current: Value) {
     if let Edit::Object(object) = &mut wizard.edit
         && let Some(rv) = current["metadata"].get("resourceVersion").cloned()
         && let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut)
@@ -1088,8 +1258,6 @@ fn reapply(state: &mut State) -> Vec<Command> {
         meta.insert("resourceVersion".into(), rv);
     }
     wizard.base = current;
-    wizard.scroll = 0;
-    dry_run(state)
 }
 
 // ---------------------------------------------------------------------------
@@ -1244,6 +1412,7 @@ fn build_write(wizard: &Wizard, now: i64) -> Result<Write, String> {
                 &target.name,
                 op.target_path.as_deref(),
                 &operation_spec(values),
+                now,
             );
             (
                 WritePlan::Create { body },
@@ -1454,8 +1623,25 @@ fn write_failed(state: &mut State, error: WriteError, applying: bool) -> Vec<Com
     if wizard.step != expected {
         return Vec::new();
     }
+    let confirmed = std::mem::take(&mut wizard.reapply_confirmed);
     match error {
+        // Only the status or bookkeeping changed (the operator at work):
+        // nothing to show the user, so the same change is checked again on
+        // the latest object, a few times at most.
+        WriteError::Conflict { current, .. }
+            if wizard.quiet_conflicts < QUIET_CONFLICTS
+                && wizard.context.as_deref().is_some_and(|c| c.helm.is_none())
+                && crate::domain::ops::comparable(&wizard.base)
+                    == crate::domain::ops::comparable(&current) =>
+        {
+            wizard.quiet_conflicts += 1;
+            wizard.reapply_confirmed = applying || confirmed;
+            rebase(wizard, current);
+            return dry_run(state);
+        }
         WriteError::Conflict { current, .. } => {
+            wizard.quiet_conflicts = 0;
+            wizard.reapply_confirmed = false;
             wizard.conflict = Some(current);
             wizard.step = Step::Conflict;
             wizard.scroll = 0;
@@ -1581,6 +1767,18 @@ fn applied(
                         crate::domain::version::current_version(def, &wizard.base).ok()
                     });
             }
+            // Progress is judged only once the operator saw the generation
+            // this write stored on the instance's object (a restart writes
+            // to its workloads instead).
+            let own_object = wizard.write.as_ref().is_some_and(|w| {
+                matches!(
+                    w.plan,
+                    WritePlan::Replace { .. } | WritePlan::MergePatch { .. }
+                )
+            });
+            wizard.generation = after["metadata"]["generation"]
+                .as_i64()
+                .filter(|_| own_object);
             if wizard.context.as_deref().is_some_and(|c| c.helm.is_none()) {
                 wizard.base = after;
             } else if let Some(revision) = after.get("revision") {
@@ -1596,6 +1794,9 @@ fn applied(
             // follows this instance.
             if detail_target.as_deref() != Some(wizard.target.uid.as_str()) {
                 let target = wizard.target.clone();
+                if !wizard.started_detail {
+                    wizard.previous_detail = state.detail.take().map(Box::new);
+                }
                 wizard.started_detail = true;
                 state.detail = Some(DetailState::new(target.clone()));
                 commands.push(Command::WatchDetail(target));
@@ -1945,7 +2146,9 @@ mod tests {
     #[test]
     fn edit_yaml_round_trip_keeps_the_precondition() {
         let mut state = state();
-        opened(&mut state, Action::EditYaml, context(object()));
+        // Opened from the list: the wizard watches the instance's detail.
+        let commands = opened(&mut state, Action::EditYaml, context(object()));
+        assert!(commands.contains(&Command::WatchDetail(target())));
         assert_eq!(state.mode, Mode::Editor);
         let Input::Editor(editor) = &wizard(&state).input else {
             panic!("no editor");
@@ -2000,7 +2203,8 @@ mod tests {
                 audit: Err("disk full".into()),
             },
         );
-        assert!(commands.contains(&Command::WatchDetail(target())));
+        // It watches this instance already: no second watch.
+        assert!(!commands.contains(&Command::WatchDetail(target())));
         assert_eq!(state.detail.as_ref().unwrap().target, target());
         assert_eq!(state.view, View::Operation);
         let w = wizard(&state);
@@ -2382,7 +2586,9 @@ mod tests {
         opened(&mut state, Action::OpenOps, context(object()));
         let commands = key(&mut state, "Esc");
         assert!(commands.contains(&Command::Ops(OpsRequest::Cancel)));
-        assert!(!commands.contains(&Command::StopDetail));
+        // The detail watch the wizard started goes with it.
+        assert!(commands.contains(&Command::StopDetail));
+        assert!(state.detail.is_none());
         assert!(state.wizard.is_none());
         assert_eq!(state.view, View::Instances);
         assert_eq!(state.mode, Mode::Normal);
@@ -2532,5 +2738,479 @@ mod tests {
             wizard(&state).preview.as_ref().unwrap().manifest_lines,
             Some(2)
         );
+    }
+
+    /// A healthy snapshot of the instance showing `version`.
+    fn snapshot(
+        version: &str,
+        generation: Option<i64>,
+        observed: Option<i64>,
+    ) -> Box<crate::state::detail::InstanceDetail> {
+        use crate::state::detail::{Field, InstanceDetail, ResourceNode};
+        Box::new(InstanceDetail {
+            target: target(),
+            health: Health::Healthy,
+            overview: vec![
+                Field {
+                    label: "Phase".into(),
+                    value: "Running".into(),
+                },
+                Field {
+                    label: "Version".into(),
+                    value: version.into(),
+                },
+            ],
+            conditions: Vec::new(),
+            spec_masked: String::new(),
+            spec_revealed: String::new(),
+            resources: vec![ResourceNode {
+                depth: 1,
+                kind: "Pod".into(),
+                name: "orders-kafka-0".into(),
+                health: Health::Healthy,
+                status: "Running, ready".into(),
+                reason: None,
+                pod: None,
+            }],
+            events: Vec::new(),
+            dependencies: Vec::new(),
+            helm: None,
+            problems: Vec::new(),
+            generation,
+            observed_generation: observed,
+        })
+    }
+
+    /// Opens the upgrade, picks 3.7.0 and confirms it: the write is out.
+    fn upgrade_applying(state: &mut State) -> Write {
+        opened(state, Action::StartUpgrade, context(object()));
+        let write = dry_run_write(&key(state, "Enter"));
+        previewed(state, object(), body(&write).clone());
+        key(state, "Enter");
+        assert!(applies(&key(state, "Enter")));
+        assert_eq!(wizard(state).step, Step::Applying);
+        write
+    }
+
+    fn progress(state: &State) -> Progress {
+        wizard(state).progress.clone().unwrap()
+    }
+
+    #[test]
+    fn progress_waits_for_the_operator_to_observe_the_written_generation() {
+        let mut state = state();
+        let write = upgrade_applying(&mut state);
+        let id = id(&state);
+        let mut after = body(&write).clone();
+        after["metadata"]["generation"] = json!(5);
+        ops(
+            &mut state,
+            OpsEvent::Applied {
+                id,
+                after,
+                audit: Err("x".into()),
+            },
+        );
+        assert_eq!(wizard(&state).generation, Some(5));
+        // Everything looks done, but the operator has not seen the write.
+        update(
+            &mut state,
+            Msg::DetailUpdated(snapshot("3.7.0", Some(5), Some(4))),
+        );
+        assert_eq!(
+            progress(&state),
+            Progress::Running("waiting for the operator to observe generation 5".into())
+        );
+        update(
+            &mut state,
+            Msg::DetailUpdated(snapshot("3.7.0", Some(5), Some(5))),
+        );
+        assert!(
+            matches!(progress(&state), Progress::Succeeded(_)),
+            "{:?}",
+            progress(&state)
+        );
+    }
+
+    #[test]
+    fn change_progress_without_observed_generation_keeps_judging_the_state() {
+        let mut state = state();
+        opened(&mut state, Action::EditConfig, context(object()));
+        let Some(Input::Form(form)) = state.wizard.as_mut().map(|w| &mut w.input) else {
+            panic!("no form");
+        };
+        form.cursor = form
+            .form
+            .fields
+            .iter()
+            .position(|f| f.path == "spec.replicas")
+            .unwrap();
+        key(&mut state, "Backspace");
+        typed(&mut state, "4");
+        let write = dry_run_write(&key(&mut state, "Enter"));
+        previewed(&mut state, object(), body(&write).clone());
+        key(&mut state, "Enter");
+        assert!(applies(&key(&mut state, "Enter")));
+        let id = id(&state);
+        let mut after = body(&write).clone();
+        after["metadata"]["generation"] = json!(3);
+        ops(
+            &mut state,
+            OpsEvent::Applied {
+                id,
+                after,
+                audit: Err("x".into()),
+            },
+        );
+        // A snapshot of the object before the write: still running.
+        update(
+            &mut state,
+            Msg::DetailUpdated(snapshot("3.6.1", Some(2), None)),
+        );
+        assert_eq!(
+            progress(&state),
+            Progress::Running("waiting for the instance to show generation 3".into())
+        );
+        // The written object, from an operator that reports no
+        // observedGeneration: judged on its state as before.
+        update(
+            &mut state,
+            Msg::DetailUpdated(snapshot("3.6.1", Some(3), None)),
+        );
+        assert!(matches!(progress(&state), Progress::Succeeded(_)));
+    }
+
+    #[test]
+    fn preflight_runs_again_when_the_detail_arrives() {
+        let mut state = state();
+        // Another instance's detail was open: the wizard watches its own
+        // and puts the other back when it closes.
+        let other = InstanceRef {
+            uid: "u2".into(),
+            name: "payments".into(),
+            ..target()
+        };
+        state.detail = Some(DetailState::new(other.clone()));
+        let commands = opened(&mut state, Action::StartUpgrade, context(object()));
+        assert!(commands.contains(&Command::WatchDetail(target())));
+        let not_changing = |state: &State| {
+            let Input::Versions { checks, .. } = &wizard(state).input else {
+                panic!("no picker");
+            };
+            checks
+                .iter()
+                .find(|c| c.label == "not changing already")
+                .unwrap()
+                .state
+                .clone()
+        };
+        assert!(matches!(
+            not_changing(&state),
+            checks::CheckState::Warn(why) if why.contains("not loaded")
+        ));
+        update(
+            &mut state,
+            Msg::DetailUpdated(snapshot("3.6.1", Some(1), Some(1))),
+        );
+        assert_eq!(not_changing(&state), checks::CheckState::Pass);
+        // An upgrade already under way blocks it.
+        update(
+            &mut state,
+            Msg::DetailUpdated(snapshot("3.7.0 (running 3.6.1)", Some(2), Some(2))),
+        );
+        assert!(matches!(not_changing(&state), checks::CheckState::Fail(_)));
+        let commands = key(&mut state, "Esc");
+        assert!(commands.contains(&Command::WatchDetail(other.clone())));
+        assert!(!commands.contains(&Command::StopDetail));
+        assert_eq!(state.detail.as_ref().unwrap().target, other);
+    }
+
+    /// The example Kafka instance `orders` with its CRD's schema and CSD,
+    /// its CPU limit stored as a number.
+    fn kafka_context() -> OpsContext {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let read = |path: &str| {
+            crate::domain::yaml_documents(&std::fs::read_to_string(root.join(path)).unwrap())
+                .unwrap()
+        };
+        let schema = read("examples/kafka/crds/hwfkas.yaml")[0]["spec"]["versions"][0]["schema"]
+            ["openAPIV3Schema"]["properties"]["spec"]
+            .clone();
+        let csd =
+            CustomServiceDefinition::from_value(&read("examples/kafka/csd/kafka.yaml")[0]).unwrap();
+        let mut orders = read("examples/kafka/instances/team-a.yaml")
+            .into_iter()
+            .find(|d| d["metadata"]["name"] == "orders")
+            .unwrap();
+        orders["metadata"]["uid"] = json!("u1");
+        orders["metadata"]["resourceVersion"] = json!("42");
+        orders["spec"]["resources"]["limits"]["cpu"] = json!(2);
+        let mut ctx = context(orders);
+        ctx.csd = Some(csd);
+        ctx.spec_schema = Some(schema);
+        ctx
+    }
+
+    #[test]
+    fn an_untouched_kafka_configuration_form_changes_nothing() {
+        let mut state = state();
+        opened(&mut state, Action::EditConfig, kafka_context());
+        let Input::Form(form) = &wizard(&state).input else {
+            panic!("no form");
+        };
+        assert!(form.form.fields.len() > 5);
+        let commands = key(&mut state, "Enter");
+        assert!(
+            !commands
+                .iter()
+                .any(|c| matches!(c, Command::Ops(OpsRequest::DryRun { .. }))),
+            "{commands:?}"
+        );
+        assert_eq!(wizard(&state).error.as_deref(), Some("nothing changed"));
+        assert_eq!(wizard(&state).step, Step::Choose);
+
+        // One field changed: one path in the write.
+        let Some(Input::Form(form)) = state.wizard.as_mut().map(|w| &mut w.input) else {
+            panic!("no form");
+        };
+        let at = form
+            .form
+            .fields
+            .iter()
+            .position(|f| f.path == "spec.replicas")
+            .unwrap();
+        form.cursor = at;
+        key(&mut state, "Backspace");
+        typed(&mut state, "5");
+        let write = dry_run_write(&key(&mut state, "Enter"));
+        assert_eq!(write.summary, "edit configuration: spec.replicas");
+        let Edit::Values(values) = &wizard(&state).edit else {
+            panic!("no values");
+        };
+        assert_eq!(values, &vec![("spec.replicas".to_owned(), Some(json!(5)))]);
+        // The number the form would have read back as the string "2" stays.
+        assert_eq!(body(&write)["spec"]["resources"]["limits"]["cpu"], json!(2));
+    }
+
+    #[test]
+    fn scrolling_stays_within_the_body() {
+        let mut state = state();
+        state.size = (80, 24);
+        opened(&mut state, Action::OpenOps, context(object()));
+        let commands = select(&mut state, "Restart");
+        dry_run_write(&commands);
+        previewed(&mut state, object(), object());
+        let lines: Vec<DiffLine> = (0..100).map(|i| DiffLine::Same(format!("l{i}"))).collect();
+        state
+            .wizard
+            .as_mut()
+            .unwrap()
+            .preview
+            .as_mut()
+            .unwrap()
+            .lines = lines;
+        for _ in 0..20 {
+            key(&mut state, "PageDown");
+        }
+        // 21 body rows, 2 of them for the summary: lines 81..100 show.
+        assert_eq!(wizard(&state).scroll, 81);
+        key(&mut state, "PageUp");
+        assert_eq!(wizard(&state).scroll, 60);
+        for _ in 0..5 {
+            key(&mut state, "Down");
+        }
+        key(&mut state, "Down");
+        assert_eq!(wizard(&state).scroll, 66);
+        for _ in 0..30 {
+            key(&mut state, "Down");
+        }
+        key(&mut state, "Up");
+        assert_eq!(wizard(&state).scroll, 80);
+    }
+
+    #[test]
+    fn esc_while_applying_leaves_and_the_answer_comes_as_a_notice() {
+        let mut state = state();
+        upgrade_applying(&mut state);
+        let first = id(&state);
+        let commands = key(&mut state, "Esc");
+        assert!(state.wizard.is_none());
+        assert_eq!(state.view, View::Instances);
+        assert!(commands.contains(&Command::StopDetail));
+        assert!(!applies(&commands));
+        let record = AuditRecord {
+            time: "2026-03-14T13:45:00Z".into(),
+            context: "osc-sandbox".into(),
+            user: "admin".into(),
+            object: "Hwfka team-a/orders".into(),
+            action: "upgrade".into(),
+            summary: "upgrade 3.6.1 -> 3.7.0".into(),
+            result: AuditResult::Applied,
+        };
+        ops(
+            &mut state,
+            OpsEvent::Applied {
+                id: first,
+                after: object(),
+                audit: Ok(record),
+            },
+        );
+        assert_eq!(
+            state.notice.as_deref(),
+            Some("team-a/orders: upgrade applied (audit recorded)")
+        );
+        assert!(state.detached_writes.is_empty());
+
+        // A failure is told the same way.
+        upgrade_applying(&mut state);
+        let id = id(&state);
+        key(&mut state, "Esc");
+        ops(
+            &mut state,
+            OpsEvent::ApplyFailed {
+                id,
+                error: WriteError::Forbidden("RBAC says no".into()),
+            },
+        );
+        assert_eq!(
+            state.notice.as_deref(),
+            Some("team-a/orders: upgrade failed: forbidden: RBAC says no")
+        );
+        // Any other answer with that id is not about a detached write.
+        ops(
+            &mut state,
+            OpsEvent::ApplyFailed {
+                id,
+                error: WriteError::Other("late".into()),
+            },
+        );
+        assert!(state.notice.as_deref().unwrap().contains("RBAC"));
+    }
+
+    #[test]
+    fn a_conflict_on_the_status_alone_is_checked_again_without_asking() {
+        let mut state = state();
+        let write = upgrade_applying(&mut state);
+        // The operator wrote its status meanwhile: nothing the user sees.
+        let mut current = object();
+        current["metadata"]["resourceVersion"] = json!("44");
+        current["status"]["phase"] = json!("Reconciling");
+        let conflict = |current: &Value| WriteError::Conflict {
+            message: "the object has been modified".into(),
+            current: current.clone(),
+        };
+        let asked = id(&state);
+        let commands = ops(
+            &mut state,
+            OpsEvent::ApplyFailed {
+                id: asked,
+                error: conflict(&current),
+            },
+        );
+        let again = dry_run_write(&commands);
+        assert_eq!(body(&again)["metadata"]["resourceVersion"], "44");
+        assert_eq!(body(&again)["spec"], body(&write)["spec"]);
+        assert_eq!(wizard(&state).step, Step::Checking);
+        // The same diff on the latest object: applied, confirmed already.
+        let asked = id(&state);
+        let commands = ops(
+            &mut state,
+            OpsEvent::Previewed {
+                id: asked,
+                before: current.clone(),
+                after: body(&again).clone(),
+                warnings: Vec::new(),
+            },
+        );
+        assert!(applies(&commands), "{commands:?}");
+        assert_eq!(wizard(&state).step, Step::Applying);
+
+        // Again and again: after a few, the conflict is shown.
+        for n in 45..47 {
+            current["metadata"]["resourceVersion"] = json!(n.to_string());
+            let asked = id(&state);
+            let commands = ops(
+                &mut state,
+                OpsEvent::ApplyFailed {
+                    id: asked,
+                    error: conflict(&current),
+                },
+            );
+            let again = dry_run_write(&commands);
+            let asked = id(&state);
+            let commands = ops(
+                &mut state,
+                OpsEvent::Previewed {
+                    id: asked,
+                    before: current.clone(),
+                    after: body(&again).clone(),
+                    warnings: Vec::new(),
+                },
+            );
+            assert!(applies(&commands));
+        }
+        let asked = id(&state);
+        let commands = ops(
+            &mut state,
+            OpsEvent::ApplyFailed {
+                id: asked,
+                error: conflict(&current),
+            },
+        );
+        assert!(commands.is_empty(), "{commands:?}");
+        assert_eq!(wizard(&state).step, Step::Conflict);
+    }
+
+    #[test]
+    fn a_changed_diff_after_a_quiet_conflict_is_confirmed_again() {
+        let mut state = state();
+        upgrade_applying(&mut state);
+        let mut current = object();
+        current["metadata"]["resourceVersion"] = json!("44");
+        let asked = id(&state);
+        let again = dry_run_write(&ops(
+            &mut state,
+            OpsEvent::ApplyFailed {
+                id: asked,
+                error: WriteError::Conflict {
+                    message: "modified".into(),
+                    current: current.clone(),
+                },
+            },
+        ));
+        // The server's answer differs (a defaulting webhook, say): shown.
+        let mut after = body(&again).clone();
+        after["spec"]["replicas"] = json!(4);
+        let asked = id(&state);
+        let commands = ops(
+            &mut state,
+            OpsEvent::Previewed {
+                id: asked,
+                before: current.clone(),
+                after,
+                warnings: Vec::new(),
+            },
+        );
+        assert!(!applies(&commands));
+        assert_eq!(wizard(&state).step, Step::Preview);
+        assert!(!wizard(&state).reapply_confirmed);
+
+        // Walking away from the re-check forgets the confirmation too.
+        key(&mut state, "Enter");
+        assert!(applies(&key(&mut state, "Enter")));
+        let asked = id(&state);
+        ops(
+            &mut state,
+            OpsEvent::ApplyFailed {
+                id: asked,
+                error: WriteError::Conflict {
+                    message: "modified".into(),
+                    current: current.clone(),
+                },
+            },
+        );
+        assert_eq!(wizard(&state).step, Step::Checking);
+        key(&mut state, "Esc");
+        assert!(!wizard(&state).reapply_confirmed);
     }
 }

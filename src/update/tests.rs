@@ -395,6 +395,8 @@ fn detail_of(uid: &str, lines: usize) -> Box<crate::state::detail::InstanceDetai
         dependencies: Vec::new(),
         helm: None,
         problems: Vec::new(),
+        generation: None,
+        observed_generation: None,
     })
 }
 

@@ -168,6 +168,8 @@ mod tests {
                 dependencies: Vec::new(),
                 helm: None,
                 problems: Vec::new(),
+                generation: None,
+                observed_generation: None,
             }))
         }
     }

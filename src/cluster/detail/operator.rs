@@ -319,6 +319,8 @@ impl View for OperatorView {
             dependencies,
             helm: None,
             problems,
+            generation: cr["metadata"]["generation"].as_i64(),
+            observed_generation: cr["status"]["observedGeneration"].as_i64(),
         }))
     }
 }

@@ -144,6 +144,8 @@ impl View for ReleaseView {
             dependencies: Vec::new(),
             helm: Some(helm),
             problems,
+            generation: None,
+            observed_generation: None,
         }))
     }
 }
