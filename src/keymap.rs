@@ -336,6 +336,7 @@ impl Default for Keymap {
         bind(Detail, &["u"], Action::StartUpgrade);
         bind(Detail, &["e"], Action::EditConfig);
         bind(Detail, &["Y"], Action::EditYaml);
+        bind(Detail, &["3"], Action::OpenAudit);
         bind(Detail, &["Esc", "Backspace"], Action::Back);
         bind(Detail, &[":"], Action::StartCommand);
         bind(Detail, &["?"], Action::Help);
