@@ -18,17 +18,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Event;
-use kube::api::{
-    Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, Patch,
-    PatchParams, PostParams,
-};
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use kube::{Client, ResourceExt as _};
 use osctui_testkit::pty::{Console, OsctuiSession};
 use serde_json::{Value, json};
 
-/// The example operator's API group and version.
-const GROUP: &str = "osctest.osctui.dev";
-const VERSION: &str = "v1";
+/// Images of the versions the tests move between.
 const GOOD_IMAGE: &str = "registry.invalid/osctest/kafka:3.7.1";
 const MISSING_IMAGE: &str = "registry.invalid/osctest/kafka:3.8.0";
 /// Creating a scratch instance: PVCs, the StatefulSet, pods one at a time.
@@ -170,31 +165,12 @@ fn regression(what: &str) -> ! {
     panic!("regression: {what}");
 }
 
-fn resource(kind: &str, plural: &str) -> ApiResource {
-    ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(GROUP, VERSION, kind), plural)
-}
-
 fn hwfkas(client: &Client, namespace: &str) -> Api<DynamicObject> {
-    Api::namespaced_with(client.clone(), namespace, &resource("Hwfka", "hwfkas"))
+    common::osctest_api(client, namespace, "Hwfka", "hwfkas")
 }
 
 fn backups(client: &Client, namespace: &str) -> Api<DynamicObject> {
-    Api::namespaced_with(
-        client.clone(),
-        namespace,
-        &resource("HwfkaBackup", "hwfkabackups"),
-    )
-}
-
-async fn create(api: &Api<DynamicObject>, object: Value) {
-    let object: DynamicObject =
-        serde_json::from_value(object).expect("the static test manifest is a valid object");
-    let name = object.name_any();
-    match tokio::time::timeout(IO_TIMEOUT, api.create(&PostParams::default(), &object)).await {
-        Ok(Ok(_)) => {}
-        Ok(Err(e)) => panic!("could not create {name}: {e}"),
-        Err(_) => panic!("creating {name} did not finish within {IO_TIMEOUT:?}"),
-    }
+    common::osctest_api(client, namespace, "HwfkaBackup", "hwfkabackups")
 }
 
 async fn get(api: &Api<DynamicObject>, name: &str) -> DynamicObject {
@@ -205,86 +181,11 @@ async fn get(api: &Api<DynamicObject>, name: &str) -> DynamicObject {
     }
 }
 
-/// A Kafka instance `kafka` with one broker at 3.7.1 and its ZooKeeper in
-/// `namespace`, quick to roll (no pod start delay, no grace period).
-async fn create_kafka(client: &Client, namespace: &str) {
-    let zookeepers = Api::namespaced_with(
-        client.clone(),
-        namespace,
-        &resource("Zookeeper", "zookeepers"),
-    );
-    create(
-        &zookeepers,
-        json!({
-            "apiVersion": format!("{GROUP}/{VERSION}"),
-            "kind": "Zookeeper",
-            "metadata": {"name": "zookeeper", "namespace": namespace},
-            "spec": {
-                "version": "3.9.2",
-                "image": "registry.invalid/osctest/zookeeper:3.9.2",
-                "replicas": 1
-            }
-        }),
-    )
-    .await;
-    create(
-        &hwfkas(client, namespace),
-        json!({
-            "apiVersion": format!("{GROUP}/{VERSION}"),
-            "kind": "Hwfka",
-            "metadata": {
-                "name": "kafka",
-                "namespace": namespace,
-                "annotations": {
-                    "pod-create.stage.kwok.x-k8s.io/delay": "0s",
-                    "pod-create.stage.kwok.x-k8s.io/jitter-delay": "0s",
-                    "osctest.osctui.dev/termination-grace-period-seconds": "0"
-                }
-            },
-            "spec": {
-                "version": "3.7.1",
-                "image": GOOD_IMAGE,
-                "replicas": 1,
-                "zookeeperRef": {"name": "zookeeper"},
-                "storage": {"size": "1Gi"}
-            }
-        }),
-    )
-    .await;
-}
-
-fn condition_true(hwfka: &DynamicObject, kind: &str) -> bool {
-    hwfka.data["status"]["conditions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .any(|c| c["type"] == kind && c["status"] == "True")
-}
-
 /// Waits until `kafka` reports Running at `version`, Ready, with
-/// `replicas` ready brokers.
+/// `replicas` brokers.
 async fn until_running(client: &Client, namespace: &str, version: &str, replicas: i64) {
     let api = hwfkas(client, namespace);
-    common::eventually(
-        &format!("Hwfka kafka Running at {version} with {replicas} ready"),
-        START_TIMEOUT,
-        POLL,
-        || async {
-            let hwfka = api.get("kafka").await.map_err(|e| e.to_string())?;
-            let status = &hwfka.data["status"];
-            let done = status["phase"] == "Running"
-                && status["currentVersion"] == version
-                && condition_true(&hwfka, "Ready")
-                && !condition_true(&hwfka, "Failed")
-                && hwfka.data["spec"]["replicas"] == replicas;
-            if done {
-                Ok(())
-            } else {
-                Err(format!("status {status}"))
-            }
-        },
-    )
-    .await;
+    common::until_kafka_running(&api, "kafka", version, replicas, START_TIMEOUT).await;
 }
 
 /// Runs `body`, then `cleanup`, also when `body` panics (the panic is then
@@ -349,15 +250,18 @@ async fn upgrade_to_a_missing_tag_fails_and_is_rolled_back() {
         return;
     };
     common::with_namespace(&client, "e2e-upgrade", |client, ns| async move {
-        create_kafka(&client, &ns).await;
-        until_running(&client, &ns, "3.7.1", 1).await;
+        common::scratch_kafka(&client, &ns, "kafka", "3.7.1", 1).await;
         let session = start(&ns, None, &[]).await;
         let console = &session.console;
         select_instance(console, "kafka");
 
         // Choose: 3.8.0 is the newest, first in the list.
         keys(console, "u");
-        let screen = ok(console.wait_for("Preflight for 3.8.0", STEP));
+        // Waits for the whole frame: the preflight is drawn above the list,
+        // and a frame read halfway through its drawing has no cursor yet.
+        let screen = ok(console.wait_until("3.8.0 under the cursor", STEP, |s| {
+            s.contains("Preflight for 3.8.0") && cursor_line(s).is_some()
+        }));
         assert!(screen.contains("Upgrade"), "{screen}");
         assert!(
             cursor_line(&screen).is_some_and(|l| l.contains("3.8.0")),
@@ -482,8 +386,7 @@ async fn a_conflict_shows_what_changed_and_reapplies_on_top() {
         return;
     };
     common::with_namespace(&client, "e2e-conflict", |client, ns| async move {
-        create_kafka(&client, &ns).await;
-        until_running(&client, &ns, "3.7.1", 1).await;
+        common::scratch_kafka(&client, &ns, "kafka", "3.7.1", 1).await;
         let session = start(&ns, None, &[]).await;
         let console = &session.console;
         select_instance(console, "kafka");
@@ -564,8 +467,7 @@ async fn invalid_yaml_keeps_the_buffer_and_the_dry_run_catches_a_cel_rule() {
         return;
     };
     common::with_namespace(&client, "e2e-yaml", |client, ns| async move {
-        create_kafka(&client, &ns).await;
-        until_running(&client, &ns, "3.7.1", 1).await;
+        common::scratch_kafka(&client, &ns, "kafka", "3.7.1", 1).await;
         let api = hwfkas(&client, &ns);
         let session = start(&ns, None, &[]).await;
         let console = &session.console;
@@ -919,8 +821,7 @@ async fn a_delete_needs_the_typed_name_and_is_in_the_audit_view() {
         return;
     };
     common::with_namespace(&client, "e2e-delete", |client, ns| async move {
-        create_kafka(&client, &ns).await;
-        until_running(&client, &ns, "3.7.1", 1).await;
+        common::scratch_kafka(&client, &ns, "kafka", "3.7.1", 1).await;
         let session = start(&ns, None, &[]).await;
         let console = &session.console;
         select_instance(console, "kafka");

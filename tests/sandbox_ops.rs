@@ -27,41 +27,21 @@ const VERSION: &str = "v1";
 /// Images of the versions the test moves between.
 const GOOD_IMAGE: &str = "registry.invalid/osctest/kafka:3.7.1";
 const MISSING_IMAGE: &str = "registry.invalid/osctest/kafka:3.8.0";
-/// Creating the instance: PVCs, the StatefulSet, pods one at a time.
-const START_TIMEOUT: Duration = Duration::from_secs(180);
 /// An upgrade or a rollback: pods are deleted and created again.
 const ROLL_TIMEOUT: Duration = Duration::from_secs(120);
 const POLL: Duration = Duration::from_millis(500);
 const IO_TIMEOUT: Duration = Duration::from_secs(30);
 
-fn resource(kind: &str, plural: &str) -> ApiResource {
-    ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(GROUP, VERSION, kind), plural)
-}
-
 fn hwfkas(client: &Client, namespace: &str) -> Api<DynamicObject> {
-    Api::namespaced_with(client.clone(), namespace, &resource("Hwfka", "hwfkas"))
+    common::osctest_api(client, namespace, "Hwfka", "hwfkas")
 }
 
 fn backups(client: &Client, namespace: &str) -> Api<DynamicObject> {
-    Api::namespaced_with(
-        client.clone(),
-        namespace,
-        &resource("HwfkaBackup", "hwfkabackups"),
-    )
+    common::osctest_api(client, namespace, "HwfkaBackup", "hwfkabackups")
 }
 
 fn dynamic(value: Value) -> DynamicObject {
     serde_json::from_value(value).expect("the static test manifest is a valid object")
-}
-
-async fn create(api: &Api<DynamicObject>, object: Value) {
-    let object = dynamic(object);
-    let name = object.name_any();
-    match tokio::time::timeout(IO_TIMEOUT, api.create(&PostParams::default(), &object)).await {
-        Ok(Ok(_)) => {}
-        Ok(Err(e)) => panic!("could not create {name}: {e}"),
-        Err(_) => panic!("creating {name} did not finish within {IO_TIMEOUT:?}"),
-    }
 }
 
 /// The HTTP status of a failed request, 0 when it did not get one.
@@ -131,55 +111,6 @@ async fn set_version(api: &Api<DynamicObject>, name: &str, version: &str, image:
     }
 }
 
-/// A Kafka instance (2 brokers) and its ZooKeeper (1 server) in `namespace`,
-/// made quick to roll: pods are created without delay and deleted without
-/// a grace period.
-async fn create_kafka(client: &Client, namespace: &str, name: &str) {
-    let zookeepers = Api::namespaced_with(
-        client.clone(),
-        namespace,
-        &resource("Zookeeper", "zookeepers"),
-    );
-    create(
-        &zookeepers,
-        json!({
-            "apiVersion": format!("{GROUP}/{VERSION}"),
-            "kind": "Zookeeper",
-            "metadata": {"name": "zookeeper", "namespace": namespace},
-            "spec": {
-                "version": "3.9.2",
-                "image": "registry.invalid/osctest/zookeeper:3.9.2",
-                "replicas": 1
-            }
-        }),
-    )
-    .await;
-    create(
-        &hwfkas(client, namespace),
-        json!({
-            "apiVersion": format!("{GROUP}/{VERSION}"),
-            "kind": "Hwfka",
-            "metadata": {
-                "name": name,
-                "namespace": namespace,
-                "annotations": {
-                    "pod-create.stage.kwok.x-k8s.io/delay": "0s",
-                    "pod-create.stage.kwok.x-k8s.io/jitter-delay": "0s",
-                    "osctest.osctui.dev/termination-grace-period-seconds": "0"
-                }
-            },
-            "spec": {
-                "version": "3.7.1",
-                "image": GOOD_IMAGE,
-                "replicas": 2,
-                "zookeeperRef": {"name": "zookeeper"},
-                "storage": {"size": "1Gi"}
-            }
-        }),
-    )
-    .await;
-}
-
 #[tokio::test]
 async fn upgrade_to_a_missing_tag_fails_and_rolling_back_recovers() {
     let Some(client) = common::sandbox_client().await else {
@@ -187,9 +118,7 @@ async fn upgrade_to_a_missing_tag_fails_and_rolling_back_recovers() {
     };
     common::with_namespace(&client, "ops-upgrade", |client, ns| async move {
         let name = "kafka";
-        create_kafka(&client, &ns, name).await;
-        let api = hwfkas(&client, &ns);
-        until_running_at(&api, name, "3.7.1", START_TIMEOUT).await;
+        let api = common::scratch_kafka(&client, &ns, name, "3.7.1", 2).await;
 
         set_version(&api, name, "3.8.0", MISSING_IMAGE).await;
         let failure = common::eventually(

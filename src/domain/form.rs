@@ -625,9 +625,7 @@ impl<'a> Builder<'a> {
             self.hidden.push(rel.to_owned());
             return;
         }
-        if self.covered.iter().any(|c| is_under(rel, c))
-            || self.hidden.iter().any(|h| is_under(rel, h))
-        {
+        if self.taken(rel) {
             return;
         }
         let label = d
@@ -725,6 +723,18 @@ impl<'a> Builder<'a> {
         });
     }
 
+    /// Whether `rel` lies under a hidden field or under one a descriptor
+    /// took already.
+    fn taken(&self, rel: &str) -> bool {
+        self.hidden.iter().any(|h| is_under(rel, h))
+            || self.covered.iter().any(|c| is_under(rel, c))
+    }
+
+    /// Whether a field a descriptor took lies under `rel`.
+    fn holds_descriptor(&self, rel: &str) -> bool {
+        self.covered.iter().any(|c| is_under(c, rel))
+    }
+
     /// Leaves below `schema` (at `prefix`) that no descriptor took.
     fn collect(&self, schema: &Value, prefix: &str, depth: usize, out: &mut Vec<FormField>) {
         let Some(properties) = schema["properties"].as_object() else {
@@ -735,12 +745,10 @@ impl<'a> Builder<'a> {
                 continue;
             }
             let rel = join(prefix, name);
-            if self.hidden.iter().any(|h| is_under(&rel, h))
-                || self.covered.iter().any(|c| is_under(&rel, c))
-            {
+            if self.taken(&rel) {
                 continue;
             }
-            let holds_descriptor = self.covered.iter().any(|c| is_under(c, &rel));
+            let holds_descriptor = self.holds_descriptor(&rel);
             if flattenable(prop) && (depth < MAX_DEPTH || holds_descriptor) {
                 self.collect(prop, &rel, depth + 1, out);
             } else if !holds_descriptor {
@@ -761,12 +769,10 @@ impl<'a> Builder<'a> {
                 continue;
             }
             let rel = join(prefix, name);
-            if self.hidden.iter().any(|h| is_under(&rel, h))
-                || self.covered.iter().any(|c| is_under(&rel, c))
-            {
+            if self.taken(&rel) {
                 continue;
             }
-            let holds_descriptor = self.covered.iter().any(|c| is_under(c, &rel));
+            let holds_descriptor = self.holds_descriptor(&rel);
             let nested = child.as_object().is_some_and(|m| !m.is_empty());
             if nested && (depth < MAX_DEPTH || holds_descriptor) {
                 self.collect_values(child, &rel, depth + 1, out);

@@ -22,7 +22,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::FutureExt as _;
 use k8s_openapi::api::core::v1::{Namespace, Pod, ServiceAccount};
-use kube::api::{Api, DeleteParams, ListParams, ObjectMeta, PostParams};
+use kube::api::{
+    Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, ObjectMeta,
+    PostParams,
+};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
@@ -594,4 +597,142 @@ mod audit_tests {
         assert_eq!(ApiWrite::parse(&STATUS_PATCH[..80]), None);
         assert_eq!(ApiWrite::parse(r#"{"verb":"create"}"#), None);
     }
+}
+
+/// The API group and version of the sandbox's example operator (osctest),
+/// whose Kafka (`Hwfka`) and ZooKeeper instances the operation tests use.
+pub const OSCTEST_API: (&str, &str) = ("osctest.osctui.dev", "v1");
+
+/// Wait and I/O bounds of [`scratch_kafka`].
+const SCRATCH_START_TIMEOUT: Duration = Duration::from_secs(180);
+const SCRATCH_POLL: Duration = Duration::from_millis(500);
+const SCRATCH_IO_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The objects of kind `kind` (plural `plural`) of the example operator in
+/// `namespace`.
+pub fn osctest_api(
+    client: &Client,
+    namespace: &str,
+    kind: &str,
+    plural: &str,
+) -> Api<DynamicObject> {
+    let (group, version) = OSCTEST_API;
+    let resource =
+        ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural);
+    Api::namespaced_with(client.clone(), namespace, &resource)
+}
+
+/// Creates `object` through `api`; panics (with its name) when that fails.
+async fn create_dynamic(api: &Api<DynamicObject>, object: serde_json::Value) {
+    let object: DynamicObject =
+        serde_json::from_value(object).expect("the static test manifest is a valid object");
+    let name = object.metadata.name.clone().unwrap_or_default();
+    match tokio::time::timeout(
+        SCRATCH_IO_TIMEOUT,
+        api.create(&PostParams::default(), &object),
+    )
+    .await
+    {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => panic!("could not create {name}: {e}"),
+        Err(_) => panic!("creating {name} did not finish within {SCRATCH_IO_TIMEOUT:?}"),
+    }
+}
+
+/// Creates a Kafka instance `name` with `brokers` brokers at `version`
+/// (image `registry.invalid/osctest/kafka:<version>`) and its ZooKeeper
+/// `zookeeper` (one server) in the scratch `namespace`, made quick to roll
+/// (pods created without delay, deleted without a grace period), then waits
+/// until the instance reports phase Running at `version`, Ready and not
+/// Failed, with `brokers` replicas. Returns the API of the namespace's
+/// Kafka instances.
+pub async fn scratch_kafka(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    version: &str,
+    brokers: i64,
+) -> Api<DynamicObject> {
+    let (group, api_version) = OSCTEST_API;
+    let api_version = format!("{group}/{api_version}");
+    create_dynamic(
+        &osctest_api(client, namespace, "Zookeeper", "zookeepers"),
+        serde_json::json!({
+            "apiVersion": api_version,
+            "kind": "Zookeeper",
+            "metadata": {"name": "zookeeper", "namespace": namespace},
+            "spec": {
+                "version": "3.9.2",
+                "image": "registry.invalid/osctest/zookeeper:3.9.2",
+                "replicas": 1
+            }
+        }),
+    )
+    .await;
+    let hwfkas = osctest_api(client, namespace, "Hwfka", "hwfkas");
+    create_dynamic(
+        &hwfkas,
+        serde_json::json!({
+            "apiVersion": api_version,
+            "kind": "Hwfka",
+            "metadata": {
+                "name": name,
+                "namespace": namespace,
+                "annotations": {
+                    "pod-create.stage.kwok.x-k8s.io/delay": "0s",
+                    "pod-create.stage.kwok.x-k8s.io/jitter-delay": "0s",
+                    "osctest.osctui.dev/termination-grace-period-seconds": "0"
+                }
+            },
+            "spec": {
+                "version": version,
+                "image": format!("registry.invalid/osctest/kafka:{version}"),
+                "replicas": brokers,
+                "zookeeperRef": {"name": "zookeeper"},
+                "storage": {"size": "1Gi"}
+            }
+        }),
+    )
+    .await;
+    until_kafka_running(&hwfkas, name, version, brokers, SCRATCH_START_TIMEOUT).await;
+    hwfkas
+}
+
+/// Waits (at most `timeout`) until the Kafka instance `name` of `api`
+/// reports phase Running at `version`, Ready and not Failed, with `brokers`
+/// replicas in its spec.
+pub async fn until_kafka_running(
+    api: &Api<DynamicObject>,
+    name: &str,
+    version: &str,
+    brokers: i64,
+    timeout: Duration,
+) {
+    let condition_true = |hwfka: &DynamicObject, kind: &str| {
+        hwfka.data["status"]["conditions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|c| c["type"] == kind && c["status"] == "True")
+    };
+    eventually(
+        &format!("Hwfka {name} Running at {version} with {brokers} brokers, Ready, not Failed"),
+        timeout,
+        SCRATCH_POLL,
+        || async {
+            let hwfka = api.get(name).await.map_err(|e| e.to_string())?;
+            let status = &hwfka.data["status"];
+            let done = status["phase"] == "Running"
+                && status["currentVersion"] == version
+                && condition_true(&hwfka, "Ready")
+                && !condition_true(&hwfka, "Failed")
+                && hwfka.data["spec"]["replicas"] == brokers;
+            if done {
+                Ok(())
+            } else {
+                Err(format!("status {status}"))
+            }
+        },
+    )
+    .await;
 }

@@ -492,83 +492,77 @@ async fn restart(
             clean(selector)
         )));
     }
-    let patch_of = |rv: Option<String>| {
-        json!({
-            "metadata": { "resourceVersion": rv },
-            "spec": { "template": { "metadata": { "annotations": { RESTARTED_AT: restarted_at } } } }
-        })
-    };
-    let annotation = |meta: Option<&ObjectMeta>| {
-        meta.and_then(|m| m.annotations.as_ref())
-            .and_then(|a| a.get(RESTARTED_AT))
-            .cloned()
-    };
-    let mut before = Vec::new();
-    let mut after = Vec::new();
-    for set in &listed_sets.items {
-        let name = set.name_any();
-        before.push(workload(
-            "StatefulSet",
-            &name,
-            annotation(set.spec.as_ref().and_then(|s| s.template.metadata.as_ref())).as_ref(),
-        ));
-        let patch = patch_of(set.resource_version());
-        let what = format!("restart StatefulSet {}", clean(&name));
-        let stored = timed(
-            &what,
-            sets.patch(&name, &patch_params(dry_run), &Patch::Merge(&patch)),
-        )
-        .await
-        .map_err(|e| restart_conflict(e, &before))?;
-        after.push(workload(
-            "StatefulSet",
-            &name,
-            annotation(
-                stored
-                    .spec
-                    .as_ref()
-                    .and_then(|s| s.template.metadata.as_ref()),
-            )
-            .as_ref(),
-        ));
-    }
-    for deployment in &listed_deployments.items {
-        let name = deployment.name_any();
-        before.push(workload(
-            "Deployment",
-            &name,
-            annotation(
-                deployment
-                    .spec
-                    .as_ref()
-                    .and_then(|s| s.template.metadata.as_ref()),
-            )
-            .as_ref(),
-        ));
-        let patch = patch_of(deployment.resource_version());
-        let what = format!("restart Deployment {}", clean(&name));
-        let stored = timed(
-            &what,
-            deployments.patch(&name, &patch_params(dry_run), &Patch::Merge(&patch)),
-        )
-        .await
-        .map_err(|e| restart_conflict(e, &before))?;
-        after.push(workload(
-            "Deployment",
-            &name,
-            annotation(
-                stored
-                    .spec
-                    .as_ref()
-                    .and_then(|s| s.template.metadata.as_ref()),
-            )
-            .as_ref(),
-        ));
-    }
+    let mut seen = (Vec::new(), Vec::new());
+    let set_restarted =
+        |s: &StatefulSet| restarted(s.spec.as_ref().and_then(|s| s.template.metadata.as_ref()));
+    restart_each(
+        &sets,
+        &listed_sets.items,
+        set_restarted,
+        restarted_at,
+        dry_run,
+        &mut seen,
+    )
+    .await?;
+    let deployment_restarted =
+        |d: &Deployment| restarted(d.spec.as_ref().and_then(|s| s.template.metadata.as_ref()));
+    restart_each(
+        &deployments,
+        &listed_deployments.items,
+        deployment_restarted,
+        restarted_at,
+        dry_run,
+        &mut seen,
+    )
+    .await?;
+    let (before, after) = seen;
     Ok((
         json!({ "workloads": before }),
         json!({ "workloads": after }),
     ))
+}
+
+/// The restart annotation of a pod template's metadata.
+fn restarted(meta: Option<&ObjectMeta>) -> Option<String> {
+    meta.and_then(|m| m.annotations.as_ref())
+        .and_then(|a| a.get(RESTARTED_AT))
+        .cloned()
+}
+
+/// Patches the restart annotation onto the pod template of each of `items`
+/// through `api` (each patch carries the workload's resourceVersion),
+/// adding each one's annotation as listed to `seen.0` and as stored to
+/// `seen.1`; `restarted` reads it from a workload.
+async fn restart_each<K>(
+    api: &Api<K>,
+    items: &[K],
+    restarted: impl Fn(&K) -> Option<String>,
+    restarted_at: &str,
+    dry_run: bool,
+    seen: &mut (Vec<Value>, Vec<Value>),
+) -> Result<(), WriteError>
+where
+    K: kube::Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let kind = K::kind(&());
+    let (before, after) = seen;
+    for item in items {
+        let name = item.name_any();
+        before.push(workload(&kind, &name, restarted(item).as_ref()));
+        let patch = json!({
+            "metadata": { "resourceVersion": item.resource_version() },
+            "spec": { "template": { "metadata": { "annotations": { RESTARTED_AT: restarted_at } } } }
+        });
+        let what = format!("restart {kind} {}", clean(&name));
+        let stored = timed(
+            &what,
+            api.patch(&name, &patch_params(dry_run), &Patch::Merge(&patch)),
+        )
+        .await
+        .map_err(|e| restart_conflict(e, before))?;
+        after.push(workload(&kind, &name, restarted(&stored).as_ref()));
+    }
+    Ok(())
 }
 
 /// A workload changed between the list and its patch: the conflict shows
