@@ -43,6 +43,12 @@ pub enum Exit {
 /// Runs the console until the user quits or a signal arrives. The
 /// terminal is restored on every way out.
 pub async fn run(mut state: State, theme: Theme, options: ClusterOptions) -> Result<Exit> {
+    // Handlers first: a signal that arrives once the terminal is taken over
+    // must go through the restore, not kill the process with the screen
+    // left on the alternate buffer (tests/e2e_signals.rs).
+    let mut sigterm = signal(SignalKind::terminate()).wrap_err("SIGTERM handler")?;
+    let mut sighup = signal(SignalKind::hangup()).wrap_err("SIGHUP handler")?;
+    let mut sigint = signal(SignalKind::interrupt()).wrap_err("SIGINT handler")?;
     let mut guard = TerminalGuard::enter().wrap_err("could not take over the terminal")?;
     let size = guard
         .terminal
@@ -68,9 +74,6 @@ pub async fn run(mut state: State, theme: Theme, options: ClusterOptions) -> Res
     // drain keys without blocking.
     let (input_tx, mut input_rx) = mpsc::channel::<InputEvent>(256);
     let input = tokio::spawn(read_input(input_tx));
-    let mut sigterm = signal(SignalKind::terminate()).wrap_err("SIGTERM handler")?;
-    let mut sighup = signal(SignalKind::hangup()).wrap_err("SIGHUP handler")?;
-    let mut sigint = signal(SignalKind::interrupt()).wrap_err("SIGINT handler")?;
 
     let exit = loop {
         let wake = state.next_time_change().map(|secs| {

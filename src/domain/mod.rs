@@ -50,7 +50,13 @@ pub struct YamlError(String);
 /// booleans) as JSON values, the form the API server returns objects in.
 /// Empty documents are dropped.
 pub fn yaml_documents(text: &str) -> Result<Vec<Value>, YamlError> {
-    let options = serde_saphyr::options! { strict_booleans: true };
+    let mut options = serde_saphyr::options! { strict_booleans: true };
+    // An alias bomb ("billion laughs") in a config, keymap or theme file or
+    // a Helm manifest is refused in milliseconds; the default limits took
+    // seconds to trip (found by crates/fuzz). Real files use few aliases.
+    options.alias_limits.max_total_replayed_events = 20_000;
+    options.alias_limits.max_replay_stack_depth = 16;
+    options.alias_limits.max_alias_expansions_per_anchor = 100;
     let docs: Vec<Value> = serde_saphyr::from_multiple_with_options(text, options)
         .map_err(|err| YamlError(err.to_string()))?;
     Ok(docs.into_iter().filter(|doc| !doc.is_null()).collect())
@@ -72,6 +78,22 @@ mod tests {
     #[test]
     fn broken_yaml_is_an_error() {
         assert!(yaml_documents("a: [1, 2\n").is_err());
+    }
+
+    #[test]
+    fn an_alias_bomb_is_refused_quickly() {
+        let mut bomb = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for i in 1..10 {
+            let row = vec![format!("*a{}", i - 1); 9].join(", ");
+            bomb.push_str(&format!("a{i}: &a{i} [{row}]\n"));
+        }
+        let started = std::time::Instant::now();
+        assert!(yaml_documents(&bomb).is_err());
+        // Over a second before the alias limits (and in release builds).
+        assert!(started.elapsed() < std::time::Duration::from_millis(500));
+        // A few aliases still read.
+        let docs = yaml_documents("base: &b {x: 1}\nother: *b\n").unwrap_or_default();
+        assert_eq!(docs[0]["other"]["x"], Value::from(1));
     }
 }
 
