@@ -135,7 +135,14 @@ pub async fn run(mut state: State, theme: Theme, options: ClusterOptions) -> Res
         if state.take_dirty() {
             // Ages are drawn relative to state.now: keep it current.
             state.now = unix_now();
-            draw(&mut guard, &state, &theme)?;
+            // A draw that fails once the terminal is gone (an SSH session
+            // dropped, EIO) ends the console like a closed input, rather
+            // than as an error whose report would be written to the same
+            // dead terminal (and abort the process).
+            if let Err(err) = draw(&mut guard, &state, &theme) {
+                tracing::warn!(error = %format!("{err:#}"), "drawing failed; the terminal is gone");
+                break Exit::InputClosed;
+            }
         }
     };
     input.abort();
