@@ -111,7 +111,10 @@ fn write_of(target: InstanceRef, kind: OpKind, plan: WritePlan, summary: &str) -
 }
 
 /// Creates the example ZooKeeper and the Hwfka `orders` (one replica) of
-/// team-a in `ns`; waits for the operator's finalizer and StatefulSet.
+/// team-a in `ns`, named [`SCRATCH`]; waits for the operator's finalizer and StatefulSet.
+/// The scratch Kafka instance's name.
+const SCRATCH: &str = "scratch-kafka";
+
 async fn scratch_kafka(client: &Client, ns: &str) -> Value {
     let path = common::workspace_root().join("examples/kafka/instances/team-a.yaml");
     let text = std::fs::read_to_string(path).unwrap();
@@ -125,6 +128,11 @@ async fn scratch_kafka(client: &Client, ns: &str) -> Value {
             .unwrap()
             .clone();
         doc["metadata"]["namespace"] = json!(ns);
+        if kind == "Hwfka" {
+            // Not "orders": the end-to-end tests look team-a/orders up by
+            // name, and this namespace may still be deleting then.
+            doc["metadata"]["name"] = json!(SCRATCH);
+        }
         doc["spec"]["replicas"] = json!(1);
         let plural = if kind == "Hwfka" {
             "hwfkas"
@@ -143,12 +151,14 @@ async fn scratch_kafka(client: &Client, ns: &str) -> Value {
         Duration::from_secs(60),
         Duration::from_millis(300),
         || async {
-            let cr = api.get("orders").await.map_err(|e| e.to_string())?;
+            let cr = api.get(SCRATCH).await.map_err(|e| e.to_string())?;
             if cr.finalizers().is_empty() {
                 return Err("no finalizer yet".into());
             }
             let listed = sets
-                .list(&ListParams::default().labels("app.kubernetes.io/instance=orders"))
+                .list(
+                    &ListParams::default().labels(&format!("app.kubernetes.io/instance={SCRATCH}")),
+                )
                 .await
                 .map_err(|e| e.to_string())?;
             if listed.items.is_empty() {
@@ -161,9 +171,9 @@ async fn scratch_kafka(client: &Client, ns: &str) -> Value {
     current(client, ns).await
 }
 
-/// The Hwfka `orders` now, as JSON.
+/// The scratch Hwfka now, as JSON.
 async fn current(client: &Client, ns: &str) -> Value {
-    serde_json::to_value(hwfkas(client, ns).get("orders").await.unwrap()).unwrap()
+    serde_json::to_value(hwfkas(client, ns).get(SCRATCH).await.unwrap()).unwrap()
 }
 
 /// Applies the write built from the object as it is now, again while the
@@ -214,10 +224,10 @@ async fn preview_fresh(
 
 fn replace(ns: &str, uid: &str, body: Value) -> Write {
     write_of(
-        target(ns, "orders", uid),
+        target(ns, SCRATCH, uid),
         OpKind::EditYaml,
         WritePlan::Replace {
-            object: object_ref(ns, "orders"),
+            object: object_ref(ns, SCRATCH),
             body,
         },
         "edit YAML",
@@ -282,8 +292,8 @@ async fn readonly_sends_nothing() {
     };
     let plans = vec![
         WritePlan::Replace {
-            object: object_ref("ns", "orders"),
-            body: json!({"metadata": {"name": "orders", "resourceVersion": "1"}}),
+            object: object_ref("ns", SCRATCH),
+            body: json!({"metadata": {"name": SCRATCH, "resourceVersion": "1"}}),
         },
         WritePlan::Create {
             body: json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": "ns"}}),
@@ -302,7 +312,7 @@ async fn readonly_sends_nothing() {
     ];
     let before = audit_records().len();
     for plan in plans {
-        let w = write_of(target("ns", "orders", "u"), OpKind::Restart, plan, "s");
+        let w = write_of(target("ns", SCRATCH, "u"), OpKind::Restart, plan, "s");
         let answer = tokio::time::timeout(
             Duration::from_secs(5),
             write::dry_run(client.clone(), &readonly, 1, w.clone()),
@@ -346,11 +356,11 @@ async fn readonly_sends_nothing() {
 
     // The control: the same client without readonly does reach the counter.
     let w = write_of(
-        target("ns", "orders", "u"),
+        target("ns", SCRATCH, "u"),
         OpKind::EditYaml,
         WritePlan::Replace {
-            object: object_ref("ns", "orders"),
-            body: json!({"metadata": {"name": "orders", "resourceVersion": "1"}}),
+            object: object_ref("ns", SCRATCH),
+            body: json!({"metadata": {"name": SCRATCH, "resourceVersion": "1"}}),
         },
         "s",
     );
@@ -424,7 +434,7 @@ async fn replace_previews_conflicts_and_rejects() {
         assert_eq!(stored["spec"]["config"]["num.partitions"], "12");
         let record = audit.unwrap();
         assert_eq!(record.result, AuditResult::Applied);
-        assert_eq!(record.object, format!("Hwfka {ns}/orders"));
+        assert_eq!(record.object, format!("Hwfka {ns}/{SCRATCH}"));
         assert_eq!(record.action, "edit YAML");
         // The identity from the SelfSubjectReview, not the fallback.
         assert!(!record.user.is_empty() && record.user != "unknown", "{record:?}");
@@ -455,7 +465,7 @@ async fn replace_previews_conflicts_and_rejects() {
         let records = audit_records();
         let mine: Vec<_> = records
             .iter()
-            .filter(|r| r.object == format!("Hwfka {ns}/orders"))
+            .filter(|r| r.object == format!("Hwfka {ns}/{SCRATCH}"))
             .collect();
         // (apply_fresh may have met conflicts of its own: recorded too.)
         assert!(mine.len() >= 2, "{mine:?}");
@@ -468,7 +478,7 @@ async fn replace_previews_conflicts_and_rejects() {
         let events = events_with_reason(&client, &ns, "OsctuiEditYAML").await;
         assert_eq!(events.len(), mine.len(), "{events:?}");
         assert!(events.iter().all(|e| {
-            e.involved_object.name.as_deref() == Some("orders")
+            e.involved_object.name.as_deref() == Some(SCRATCH)
                 && e.involved_object.kind.as_deref() == Some("Hwfka")
                 && e.involved_object.uid.as_deref() == Some(uid.as_str())
                 && e.reporting_component.as_deref() == Some("osctui")
@@ -488,14 +498,14 @@ async fn create_delete_patch_and_restart() {
         let cr = scratch_kafka(&client, &ns).await;
         let uid = cr["metadata"]["uid"].as_str().unwrap().to_owned();
         // The console's id of an instance is its uid; a test id is not.
-        let instance = target(&ns, "orders", &uid);
+        let instance = target(&ns, SCRATCH, &uid);
 
         // Create an operation CR: the dry run shows the defaults, stores nothing.
         let backup = json!({
             "apiVersion": format!("{GROUP}/{VERSION}"),
             "kind": "HwfkaBackup",
             "metadata": {"name": "nightly", "namespace": ns},
-            "spec": {"instanceName": "orders"},
+            "spec": {"instanceName": SCRATCH},
         });
         let create = write_of(
             instance.clone(),
@@ -521,7 +531,7 @@ async fn create_delete_patch_and_restart() {
                 assert_eq!(after["metadata"]["name"], "nightly");
                 let record = audit.unwrap();
                 assert_eq!(record.action, "action kafka-backup");
-                assert_eq!(record.object, format!("Hwfka {ns}/orders"));
+                assert_eq!(record.object, format!("Hwfka {ns}/{SCRATCH}"));
             }
             other => panic!("{other:?}"),
         }
@@ -546,7 +556,7 @@ async fn create_delete_patch_and_restart() {
                 instance.clone(),
                 OpKind::Delete,
                 WritePlan::Delete {
-                    object: object_ref(&ns, "orders"),
+                    object: object_ref(&ns, SCRATCH),
                     uid: uid.into(),
                     resource_version: rv.into(),
                 },
@@ -569,7 +579,7 @@ async fn create_delete_patch_and_restart() {
         let rv = now["metadata"]["resourceVersion"].as_str().unwrap().to_owned();
         match write::dry_run(client.clone(), &settings(), 5, delete(&uid, &rv)).await {
             OpsEvent::Previewed { before, after, .. } => {
-                assert_eq!(before["metadata"]["name"], "orders");
+                assert_eq!(before["metadata"]["name"], SCRATCH);
                 assert_eq!(after, json!({}));
             }
             OpsEvent::PreviewFailed {
@@ -586,7 +596,7 @@ async fn create_delete_patch_and_restart() {
                 instance.clone(),
                 OpKind::RemoveFinalizers,
                 WritePlan::MergePatch {
-                    object: object_ref(&ns, "orders"),
+                    object: object_ref(&ns, SCRATCH),
                     patch: json!({"metadata": {
                         "finalizers": null,
                         "resourceVersion": now["metadata"]["resourceVersion"],
@@ -602,7 +612,7 @@ async fn create_delete_patch_and_restart() {
             instance.clone(),
             OpKind::RemoveFinalizers,
             WritePlan::MergePatch {
-                object: object_ref(&ns, "orders"),
+                object: object_ref(&ns, SCRATCH),
                 patch: json!({"metadata": {"finalizers": null}}),
             },
             "remove finalizers",
@@ -620,7 +630,7 @@ async fn create_delete_patch_and_restart() {
             OpKind::Restart,
             WritePlan::Restart {
                 namespace: ns.clone(),
-                selector: "app.kubernetes.io/instance=orders".into(),
+                selector: format!("app.kubernetes.io/instance={SCRATCH}"),
                 restarted_at: stamp.into(),
             },
             "restart",
