@@ -2,7 +2,10 @@
 //! managedFields and annotations, the status as JSON, and no spec at all.
 //! Pods are the largest list the console reads (10,000 pods are ~35 MB of
 //! JSON); skipping what is never shown makes parsing several times cheaper
-//! and keeps nothing of it in memory.
+//! and keeps nothing of it in memory. `split` cuts a LIST body into items
+//! while it arrives, so that the body is never held whole.
+
+pub mod split;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;

@@ -1,8 +1,10 @@
-//! Watcher tasks: each runs one `kube_runtime` watcher (bookmarks on, the
-//! default backoff, so reconnection and 410 relists happen inside it),
+//! Watcher tasks: each runs one `kube_runtime` watcher (bookmarks on, a
+//! short backoff (`watch_backoff`), so reconnection and 410 relists happen inside it),
 //! converts every object right away and sends the result to the hub.
+//! Pods, the largest list, are read by `list_watch` instead: one LIST parsed
+//! item by item as it arrives, then a watch.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt::Debug;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,11 +15,16 @@ use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{Event, Namespace, Secret};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta;
+use kube::api::{
+    Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, VersionMatch,
+    WatchEvent as KubeEvent, WatchParams,
+};
 use kube::core::PartialObjectMeta;
 use kube::runtime::WatchStreamExt as _;
+use kube::runtime::utils::ResetTimerBackoff;
 use kube::runtime::watcher::{self, Event as WatchEvent, watcher};
-use kube::{Client, Resource};
+use kube::{Client, Resource, ResourceExt as _};
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc::Sender;
 
@@ -28,6 +35,7 @@ use super::client::{chain_text, is_connection_error, plain_error};
 use super::convert::{self, CrdTarget, LeaseInfo, OperatorDeployment, ReleaseInfo};
 use super::hub::{Change, CsdEntry, HubEvent, OperatorServiceSpec, WorkloadKind};
 use super::lite::PodLite;
+use super::lite::split::{FeedError, ItemSplitter};
 
 /// How often a heartbeat Lease is re-checked: nothing changes in the
 /// cluster when an operator dies, so time itself must be watched.
@@ -38,7 +46,7 @@ const LEASE_RECHECK: Duration = Duration::from_secs(3);
 /// hold and parse at once, which halves memory and shortens the first list
 /// of 10,000 pods), and falls back to paged LISTs on servers that refuse
 /// it (the WatchList feature is off there). Reconnection and 410 relists
-/// are the watcher's own, with its default backoff.
+/// are the watcher's own, with `watch_backoff`.
 pub fn watch_stream<K>(
     api: Api<K>,
     config: watcher::Config,
@@ -58,7 +66,7 @@ where
         Paged(BoxStream<'static, Result<WatchEvent<K>, watcher::Error>>),
     }
     let stream = watcher(api.clone(), config.clone().streaming_lists())
-        .default_backoff()
+        .backoff(watch_backoff())
         .boxed();
     let start = Phase::Streaming {
         stream,
@@ -81,7 +89,7 @@ where
                     // the paged watcher retries the same way.)
                     Some(Err(err)) if !seen_ok => {
                         tracing::info!(%err, "streaming list refused; using paged LISTs");
-                        phase = Phase::Paged(watcher(api, config).default_backoff().boxed());
+                        phase = Phase::Paged(watcher(api, config).backoff(watch_backoff()).boxed());
                     }
                     Some(item) => {
                         let seen_ok = seen_ok || item.is_ok();
@@ -103,6 +111,302 @@ where
     })
     .boxed()
 }
+
+/// A watch whose first list is one unpaged LIST served from the API
+/// server's watch cache, parsed item by item while the body arrives
+/// (`lite::split`): nothing holds the whole body (a plain LIST reads it
+/// all, then parses it), the parse overlaps the server's encoding, and the
+/// server encodes one list rather than one watch event per object (a
+/// streaming list). Then a watch with bookmarks from the list's resourceVersion,
+/// relisting on 410 like the kube watcher; errors go through the default
+/// backoff. A body that cannot be read as a list falls back to
+/// `watch_stream` for good.
+pub fn list_watch<K>(
+    api: Api<K>,
+    config: watcher::Config,
+) -> BoxStream<'static, Result<WatchEvent<K>, watcher::Error>>
+where
+    K: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
+{
+    type Body = std::pin::Pin<Box<dyn futures::AsyncBufRead + Send>>;
+    type Events<K> = BoxStream<'static, kube::Result<kube::core::WatchEvent<K>>>;
+    enum State<K> {
+        Empty,
+        Listing {
+            body: Body,
+            splitter: ItemSplitter,
+            ready: VecDeque<K>,
+        },
+        Draining {
+            ready: VecDeque<K>,
+            resource_version: String,
+        },
+        Listed(String),
+        Watching(String, Events<K>),
+        Fallback(BoxStream<'static, Result<WatchEvent<K>, watcher::Error>>),
+    }
+    struct Ctx<K> {
+        api: Api<K>,
+        config: watcher::Config,
+        state: State<K>,
+    }
+
+    fn unreadable(message: String) -> watcher::Error {
+        use serde::de::Error as _;
+        watcher::Error::InitialListFailed(kube::Error::SerdeError(serde_json::Error::custom(
+            message,
+        )))
+    }
+
+    async fn step<K>(ctx: &mut Ctx<K>) -> Option<Result<WatchEvent<K>, watcher::Error>>
+    where
+        K: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
+    {
+        use futures::AsyncBufReadExt as _;
+        loop {
+            match std::mem::replace(&mut ctx.state, State::Empty) {
+                State::Empty => {
+                    let params = ListParams {
+                        label_selector: ctx.config.label_selector.clone(),
+                        field_selector: ctx.config.field_selector.clone(),
+                        resource_version: Some(LIST_RESOURCE_VERSION.to_owned()),
+                        version_match: Some(VersionMatch::NotOlderThan),
+                        ..ListParams::default()
+                    };
+                    let request = kube::core::Request::new(ctx.api.resource_url())
+                        .list(&params)
+                        .map_err(kube::Error::BuildRequest);
+                    let client = ctx.api.clone().into_client();
+                    let body = match request {
+                        Ok(request) => client.request_stream(request).await,
+                        Err(e) => Err(e),
+                    };
+                    match body {
+                        Ok(body) => {
+                            ctx.state = State::Listing {
+                                body: Box::pin(body),
+                                splitter: ItemSplitter::new(),
+                                ready: VecDeque::new(),
+                            };
+                            return Some(Ok(WatchEvent::Init));
+                        }
+                        Err(e) => return Some(Err(watcher::Error::InitialListFailed(e))),
+                    }
+                }
+                State::Listing {
+                    mut body,
+                    mut splitter,
+                    mut ready,
+                } => {
+                    if let Some(item) = ready.pop_front() {
+                        ctx.state = State::Listing {
+                            body,
+                            splitter,
+                            ready,
+                        };
+                        return Some(Ok(WatchEvent::InitApply(item)));
+                    }
+                    let chunk = match body.fill_buf().await {
+                        Ok(chunk) => chunk,
+                        Err(e) => {
+                            return Some(Err(watcher::Error::InitialListFailed(
+                                kube::Error::ReadEvents(e),
+                            )));
+                        }
+                    };
+                    if chunk.is_empty() {
+                        let metadata = match splitter.finish() {
+                            Ok(metadata) => metadata,
+                            Err(e) => {
+                                // A cut-off body: the connection, not the server's format.
+                                return Some(Err(watcher::Error::InitialListFailed(
+                                    kube::Error::ReadEvents(std::io::Error::new(
+                                        std::io::ErrorKind::UnexpectedEof,
+                                        e,
+                                    )),
+                                )));
+                            }
+                        };
+                        let resource_version = metadata
+                            .and_then(|m| serde_json::from_slice::<ListMeta>(&m).ok())
+                            .and_then(|m| m.resource_version)
+                            .filter(|rv| !rv.is_empty());
+                        let Some(resource_version) = resource_version else {
+                            return Some(Err(watcher::Error::NoResourceVersion));
+                        };
+                        ctx.state = State::Draining {
+                            ready,
+                            resource_version,
+                        };
+                        continue;
+                    }
+                    let n = chunk.len();
+                    let before = splitter.items();
+                    let fed = splitter.feed(chunk, |text| {
+                        serde_json::from_slice::<K>(text)
+                            .map(|item| ready.push_back(item))
+                            .map_err(|e| e.to_string())
+                    });
+                    body.consume_unpin(n);
+                    let problem = match fed {
+                        Ok(()) => None,
+                        Err(FeedError::Split(e)) => Some(e.to_string()),
+                        Err(FeedError::Item(e)) => Some(format!(
+                            "list body: item {} cannot be read: {e}",
+                            before + ready.len() as u64
+                        )),
+                    };
+                    if let Some(problem) = problem {
+                        tracing::warn!(problem, "list not readable; using the kube watcher");
+                        ctx.state =
+                            State::Fallback(watch_stream(ctx.api.clone(), ctx.config.clone()));
+                        return Some(Err(unreadable(problem)));
+                    }
+                    ctx.state = State::Listing {
+                        body,
+                        splitter,
+                        ready,
+                    };
+                }
+                State::Draining {
+                    mut ready,
+                    resource_version,
+                } => match ready.pop_front() {
+                    Some(item) => {
+                        ctx.state = State::Draining {
+                            ready,
+                            resource_version,
+                        };
+                        return Some(Ok(WatchEvent::InitApply(item)));
+                    }
+                    None => {
+                        ctx.state = State::Listed(resource_version);
+                        return Some(Ok(WatchEvent::InitDone));
+                    }
+                },
+                State::Listed(resource_version) => {
+                    let params = WatchParams {
+                        label_selector: ctx.config.label_selector.clone(),
+                        field_selector: ctx.config.field_selector.clone(),
+                        timeout: ctx.config.timeout,
+                        bookmarks: true,
+                        send_initial_events: false,
+                    };
+                    match ctx.api.watch(&params, &resource_version).await {
+                        Ok(stream) => {
+                            ctx.state = State::Watching(resource_version, stream.boxed());
+                        }
+                        Err(e) => {
+                            ctx.state = State::Listed(resource_version);
+                            return Some(Err(watcher::Error::WatchStartFailed(e)));
+                        }
+                    }
+                }
+                State::Watching(resource_version, mut stream) => match stream.next().await {
+                    Some(Ok(KubeEvent::Added(obj) | KubeEvent::Modified(obj))) => {
+                        let rv = obj.resource_version().unwrap_or_default();
+                        if rv.is_empty() {
+                            return Some(Err(watcher::Error::NoResourceVersion));
+                        }
+                        ctx.state = State::Watching(rv, stream);
+                        return Some(Ok(WatchEvent::Apply(obj)));
+                    }
+                    Some(Ok(KubeEvent::Deleted(obj))) => {
+                        let rv = obj.resource_version().unwrap_or_default();
+                        if rv.is_empty() {
+                            return Some(Err(watcher::Error::NoResourceVersion));
+                        }
+                        ctx.state = State::Watching(rv, stream);
+                        return Some(Ok(WatchEvent::Delete(obj)));
+                    }
+                    Some(Ok(KubeEvent::Bookmark(bookmark))) => {
+                        ctx.state = State::Watching(bookmark.metadata.resource_version, stream);
+                    }
+                    Some(Ok(KubeEvent::Error(status))) => {
+                        // 410 Gone: the version is too old; list again.
+                        if status.code != 410 {
+                            ctx.state = State::Watching(resource_version, stream);
+                        }
+                        return Some(Err(watcher::Error::WatchError(status)));
+                    }
+                    Some(Err(e)) => {
+                        ctx.state = State::Watching(resource_version, stream);
+                        return Some(Err(watcher::Error::WatchFailed(e)));
+                    }
+                    // The server ended the watch (timeout): resume.
+                    None => ctx.state = State::Listed(resource_version),
+                },
+                State::Fallback(mut stream) => {
+                    let item = stream.next().await;
+                    ctx.state = State::Fallback(stream);
+                    return item;
+                }
+            }
+        }
+    }
+
+    let ctx = Ctx {
+        api,
+        config,
+        state: State::Empty,
+    };
+    futures::stream::unfold(ctx, |mut ctx| async move {
+        step(&mut ctx).await.map(|item| (item, ctx))
+    })
+    .backoff(watch_backoff())
+    .boxed()
+}
+
+/// Retry delays of every watch: 0.5 s doubling to at most 4 s, with jitter,
+/// reset after a minute without errors. kube's default grows to 30 s: after
+/// an API server came back, the connection banner said "connected" while
+/// rows stayed up to a minute old (tests/fault_apiserver.rs measured 22 to
+/// 70 s). About twenty watches retrying every 4 s is a light load on a
+/// server that is down.
+pub fn watch_backoff() -> ResetTimerBackoff<WatchBackoff> {
+    ResetTimerBackoff::new(WatchBackoff::default(), Duration::from_secs(60))
+}
+
+/// 0.5 s, 1 s, 2 s, then 4 s for ever, each with up to a quarter of jitter
+/// so that many watches do not retry in step.
+#[derive(Debug, Default, Clone)]
+pub struct WatchBackoff {
+    tries: u32,
+}
+
+impl WatchBackoff {
+    const FIRST: Duration = Duration::from_millis(500);
+    const MAX: Duration = Duration::from_secs(4);
+}
+
+impl Iterator for WatchBackoff {
+    type Item = Duration;
+
+    fn next(&mut self) -> Option<Duration> {
+        let base = Self::FIRST
+            .saturating_mul(1 << self.tries.min(8))
+            .min(Self::MAX);
+        self.tries = self.tries.saturating_add(1);
+        // Cheap jitter: the clock's nanoseconds are random enough here.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let jitter = base.mul_f64(f64::from(nanos % 1000) / 4000.0);
+        Some(base + jitter)
+    }
+}
+
+impl kube::runtime::utils::Backoff for WatchBackoff {
+    fn reset(&mut self) {
+        self.tries = 0;
+    }
+}
+
+/// The resourceVersion of the first LIST: "0" is served from the watch
+/// cache as it stands, without waiting for it to catch up with etcd as a
+/// consistent read ("") does; the watch that follows brings it up to date.
+const LIST_RESOURCE_VERSION: &str = "0";
 
 /// A watcher error, classified: (connection lost?, words).
 fn classify(err: &watcher::Error) -> Option<(bool, String)> {
@@ -249,7 +553,7 @@ pub fn spawn_core(
     // Pods read lean: identity, owners, labels and status only.
     let pods: Api<PodLite> = api_all(client, namespace);
     set.spawn(pump(
-        watch_stream(pods, watcher::Config::default()),
+        list_watch(pods, watcher::Config::default()),
         "pods",
         tx.clone(),
         convert::pod_from_object,
@@ -792,5 +1096,27 @@ pub async fn probe(client: Client, tx: Sender<HubEvent>) {
             return;
         }
         delay = (delay * 2).min(Duration::from_secs(2));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube::runtime::utils::Backoff as _;
+
+    #[test]
+    fn the_watch_backoff_is_short_and_resets() {
+        let mut backoff = WatchBackoff::default();
+        let delays: Vec<Duration> = (&mut backoff).take(8).collect();
+        let floors = [500, 1000, 2000, 4000, 4000, 4000, 4000, 4000];
+        for (delay, floor) in delays.iter().zip(floors) {
+            let floor = Duration::from_millis(floor);
+            assert!(
+                *delay >= floor && *delay <= floor.mul_f64(1.25),
+                "{delays:?}"
+            );
+        }
+        backoff.reset();
+        assert!(backoff.next() < Some(Duration::from_millis(626)));
     }
 }

@@ -319,7 +319,9 @@ impl Watches {
     {
         let tx = self.tx.clone();
         self.set.spawn(async move {
-            let mut stream = std::pin::pin!(watcher(api, config).default_backoff());
+            let mut stream = std::pin::pin!(
+                watcher(api, config).backoff(crate::cluster::watch::watch_backoff())
+            );
             while let Some(item) = stream.next().await {
                 let change = match item {
                     Ok(watcher::Event::Init) => Change::Init,

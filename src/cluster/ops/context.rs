@@ -795,7 +795,9 @@ pub async fn follow_operation(client: Client, id: u64, object: ObjectRef, tx: mp
         None => Api::<DynamicObject>::all_with(client, &resource),
     };
     let config = watcher::Config::default().fields(&format!("metadata.name={}", object.name));
-    let mut events = watcher(api, config).default_backoff().boxed();
+    let mut events = watcher(api, config)
+        .backoff(crate::cluster::watch::watch_backoff())
+        .boxed();
     // Whether the current (re)list found the object.
     let mut seen = false;
     let mut sent: Option<OperationRun> = None;
