@@ -14,6 +14,8 @@ use crate::theme::Theme;
 
 /// Longest health cell: symbol, space, "progressing".
 const HEALTH_WIDE: u16 = 13;
+/// Longest usual age label ("364d"; older ones widen the column).
+const AGE_WIDE: u16 = 4;
 
 /// Draws headings at `layout.heading_row` and the visible page of the table.
 pub fn draw(
@@ -46,15 +48,18 @@ pub fn draw(
         }
     };
     // Columns in display order; a hidden namespace column stays in the list
-    // (never shown) so that indices line up with the cells.
+    // (never shown) so that indices line up with the cells. Health and age
+    // ask for their widest label whatever the page holds: one instance
+    // turning "degraded" or an age reaching "10d" must not move every column
+    // to its right (a one-row change redrew the whole table, 2.3 KB).
     let mut columns = vec![
         Column::new(title(SortColumn::Name, "NAME"), 10, ideal(0, 10), 0),
         Column::new(title(SortColumn::Namespace, "NAMESPACE"), 6, ideal(1, 6), 2),
         Column::new(title(SortColumn::Service, "SERVICE"), 6, ideal(2, 6), 3),
         Column::new(title(SortColumn::Version, "VERSION"), 5, ideal(3, 5), 5),
-        Column::new(title(SortColumn::Health, "HEALTH"), 6, ideal(4, 6), 1),
+        Column::new(title(SortColumn::Health, "HEALTH"), 6, ideal(4, HEALTH_WIDE), 1),
         Column::new(title(SortColumn::Ready, "READY"), 5, ideal(5, 5), 4),
-        Column::new(title(SortColumn::Age, "AGE"), 3, ideal(6, 3), 6),
+        Column::new(title(SortColumn::Age, "AGE"), 3, ideal(6, AGE_WIDE), 6),
         Column::new(title(SortColumn::LatestEvent, "EVENT"), 12, 12, 7).flex(),
     ];
     if !show_namespace {
