@@ -5,8 +5,7 @@
 use std::time::Duration;
 
 use color_eyre::eyre::{Context as _, Result};
-use crossterm::event::{Event, EventStream};
-use futures::StreamExt as _;
+use crossterm::event::Event;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
@@ -50,6 +49,12 @@ pub async fn run(mut state: State, theme: Theme, options: ClusterOptions) -> Res
     let mut sighup = signal(SignalKind::hangup()).wrap_err("SIGHUP handler")?;
     let mut sigint = signal(SignalKind::interrupt()).wrap_err("SIGINT handler")?;
     let mut guard = TerminalGuard::enter().wrap_err("could not take over the terminal")?;
+    // crossterm makes its input reader on first use. Made after the first
+    // frame, it could find the terminal already gone (an SSH drop): its
+    // `EventStream::new` then panicked ("reader source not set") and the
+    // panic report, written to the dead terminal, aborted the process
+    // (tests/e2e_signals.rs). Made here, it is there for good.
+    crossterm::event::poll(Duration::ZERO).wrap_err("could not read the terminal")?;
     let size = guard
         .terminal
         .size()
@@ -62,18 +67,21 @@ pub async fn run(mut state: State, theme: Theme, options: ClusterOptions) -> Res
         },
     );
     update(&mut state, Msg::Tick(unix_now()));
-    // The first frame goes out before any network call.
-    draw(&mut guard, &state, &theme)?;
+    // The first frame goes out before any network call. The terminal may
+    // already be gone (closed while the frame was being written).
+    if let Err(err) = draw(&mut guard, &state, &theme) {
+        terminal_gone(&err);
+        return Ok(Exit::InputClosed);
+    }
     state.take_dirty();
 
     let (tx, mut rx) = mpsc::channel::<Msg>(CHANNEL);
     let notices = tx.clone();
     let mut cluster = Cluster::start(options, tx);
-    // Input has its own task and channel: the terminal's event stream is
-    // only ever polled by that task with its own waker, and the loop can
-    // drain keys without blocking.
+    // Input has its own thread and channel, so the loop can drain keys
+    // without blocking.
     let (input_tx, mut input_rx) = mpsc::channel::<InputEvent>(256);
-    let input = tokio::spawn(read_input(input_tx));
+    spawn_input(input_tx).wrap_err("could not start the input reader")?;
 
     let exit = loop {
         let wake = state.next_time_change().map(|secs| {
@@ -140,12 +148,11 @@ pub async fn run(mut state: State, theme: Theme, options: ClusterOptions) -> Res
             // than as an error whose report would be written to the same
             // dead terminal (and abort the process).
             if let Err(err) = draw(&mut guard, &state, &theme) {
-                tracing::warn!(error = %format!("{err:#}"), "drawing failed; the terminal is gone");
+                terminal_gone(&err);
                 break Exit::InputClosed;
             }
         }
     };
-    input.abort();
     cluster.shutdown();
     drop(guard);
     Ok(exit)
@@ -163,21 +170,28 @@ fn save_in_background(file_name: String, text: String, notices: mpsc::Sender<Msg
     });
 }
 
-fn draw(guard: &mut TerminalGuard, state: &State, theme: &Theme) -> Result<()> {
+/// A plain I/O error, not an error report: building a report captures a
+/// backtrace (seconds of symbolizing under `RUST_BACKTRACE=1`), which once
+/// held a hung-up console past its exit deadline (tests/e2e_signals.rs).
+fn draw(guard: &mut TerminalGuard, state: &State, theme: &Theme) -> std::io::Result<()> {
     use std::io::Write as _;
     let backend = guard.terminal.backend_mut();
     // Synchronized output: the terminal shows the frame whole, never torn.
-    crossterm::queue!(backend, crossterm::terminal::BeginSynchronizedUpdate)
-        .wrap_err("terminal write failed")?;
+    crossterm::queue!(backend, crossterm::terminal::BeginSynchronizedUpdate)?;
     guard
         .terminal
-        .draw(|frame| crate::ui::draw(frame, state, theme))
-        .wrap_err("drawing failed")?;
+        .draw(|frame| crate::ui::draw(frame, state, theme))?;
     let backend = guard.terminal.backend_mut();
-    crossterm::queue!(backend, crossterm::terminal::EndSynchronizedUpdate)
-        .wrap_err("terminal write failed")?;
-    backend.flush().wrap_err("terminal write failed")?;
-    Ok(())
+    crossterm::queue!(backend, crossterm::terminal::EndSynchronizedUpdate)?;
+    backend.flush()
+}
+
+/// A draw failed: the terminal is gone (an SSH session dropped, EIO). The
+/// console ends like a closed input, not with an error whose report would
+/// be written to the same dead terminal.
+fn terminal_gone(err: &std::io::Error) {
+    terminal::mark_gone();
+    tracing::warn!(error = %err, "drawing failed; the terminal is gone");
 }
 
 /// What the input task forwards.
@@ -188,26 +202,38 @@ enum InputEvent {
     Closed,
 }
 
-/// Reads terminal events and forwards the ones the console uses.
-async fn read_input(tx: mpsc::Sender<InputEvent>) {
-    let mut events = EventStream::new();
-    loop {
-        let forward = match events.next().await {
-            Some(Ok(event)) => match input_msg(event) {
-                Some(msg) => InputEvent::Msg(msg),
-                None => continue,
-            },
-            Some(Err(err)) => {
-                tracing::warn!(%err, "terminal input error");
-                InputEvent::Closed
+/// Reads terminal events on a thread of its own and forwards the ones the
+/// console uses. Not a tokio task (crossterm's `EventStream` reads on the
+/// polling worker): on a hung-up terminal crossterm's reader retries EOF
+/// and EIO forever, and a runtime worker caught in that loop kept the
+/// runtime from shutting down, so the process never exited after an SSH
+/// drop (tests/e2e_signals.rs); with one worker it would stall the whole
+/// runtime. A plain thread caught there ends with the process. The thread
+/// ends by itself once the loop has dropped the receiver.
+fn spawn_input(tx: mpsc::Sender<InputEvent>) -> std::io::Result<()> {
+    let reader = move || {
+        loop {
+            let forward = match crossterm::event::read() {
+                Ok(event) => match input_msg(event) {
+                    Some(msg) => InputEvent::Msg(msg),
+                    None => continue,
+                },
+                Err(err) => {
+                    tracing::warn!(%err, "terminal input error");
+                    terminal::mark_gone();
+                    InputEvent::Closed
+                }
+            };
+            let closed = matches!(forward, InputEvent::Closed);
+            if tx.blocking_send(forward).is_err() || closed {
+                return;
             }
-            None => InputEvent::Closed,
-        };
-        let closed = matches!(forward, InputEvent::Closed);
-        if tx.send(forward).await.is_err() || closed {
-            return;
         }
-    }
+    };
+    std::thread::Builder::new()
+        .name("osctui-input".into())
+        .spawn(reader)
+        .map(drop)
 }
 
 fn input_msg(event: Event) -> Option<Msg> {

@@ -3,6 +3,7 @@
 
 use std::io::{BufWriter, Stdout, Write};
 use std::mem::ManuallyDrop;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossterm::event::{
     DisableMouseCapture, EnableMouseCapture, KeyCode as CtKey, KeyEvent, KeyEventKind,
@@ -58,7 +59,7 @@ impl TerminalGuard {
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         let _ = self.terminal.backend_mut().flush();
-        if self.terminal.show_cursor().is_ok() {
+        if !is_gone() && self.terminal.show_cursor().is_ok() {
             // SAFETY: dropped once, here; the guard is going away and the
             // field is never used again.
             unsafe { ManuallyDrop::drop(&mut self.terminal) };
@@ -84,9 +85,44 @@ pub fn restore() {
     let _ = disable_raw_mode();
 }
 
+/// Set once a read or write on the terminal failed: it is gone (an SSH
+/// session dropped, the pty closed).
+static GONE: AtomicBool = AtomicBool::new(false);
+
+/// Records that the terminal is gone, so nothing more is written to it.
+pub fn mark_gone() {
+    GONE.store(true, Ordering::Relaxed);
+}
+
+/// Whether a read or write on the terminal has failed.
+pub fn is_gone() -> bool {
+    GONE.load(Ordering::Relaxed)
+}
+
+/// Whether stderr is a terminal that has hung up (poll reports POLLHUP or
+/// POLLERR on a closed pty). Catches a panic that comes before any read or
+/// write noticed the loss.
+fn stderr_hung_up() -> bool {
+    let mut fd = libc::pollfd {
+        fd: libc::STDERR_FILENO,
+        events: libc::POLLOUT,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, zero timeout.
+    let ready = unsafe { libc::poll(&mut fd, 1, 0) };
+    ready > 0 && fd.revents & (libc::POLLHUP | libc::POLLERR) != 0
+}
+
 fn install_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        if is_gone() || stderr_hung_up() {
+            // The report hooks print with `eprintln!`, which panics on a dead
+            // terminal; a panic inside the panic hook aborts the process
+            // (SIGABRT). The report goes to the log instead.
+            tracing::error!(panic = %info, "panic after the terminal was gone");
+            return;
+        }
         restore();
         previous(info);
     }));
