@@ -268,7 +268,16 @@ fn flow(value: &Value) -> String {
         Value::Object(map) => {
             let items: Vec<String> = map
                 .iter()
-                .map(|(k, v)| format!("{}: {}", flow_key(k), flow(v)))
+                .map(|(k, v)| {
+                    let key = flow_key(k);
+                    // YAML caps implicit keys at 1024 characters; a longer
+                    // key only reads back as an explicit `? key` entry.
+                    if key.chars().count() > IMPLICIT_KEY_LIMIT {
+                        format!("? {key}: {}", flow(v))
+                    } else {
+                        format!("{key}: {}", flow(v))
+                    }
+                })
                 .collect();
             format!("{{{}}}", items.join(", "))
         }
@@ -279,6 +288,10 @@ fn flow(value: &Value) -> String {
         other => other.to_string(),
     }
 }
+
+/// Keys written longer than this use the explicit `? key` form. Below
+/// YAML's 1024-character limit for implicit keys, with room for the `: `.
+const IMPLICIT_KEY_LIMIT: usize = 1000;
 
 fn flow_key(key: &str) -> String {
     let plain = !key.is_empty()
@@ -945,6 +958,57 @@ mod tests {
         );
         assert!(parse_input(&FieldKind::SecretRef, "-x").is_err());
         assert!(parse_input(&FieldKind::SecretRef, &"a".repeat(254)).is_err());
+    }
+
+    #[test]
+    fn long_map_keys_round_trip() {
+        // Around YAML's 1024-character cap on implicit keys, plain and
+        // quoted, nested, and with escapes that lengthen the quoted form.
+        for len in [
+            990, 998, 999, 1000, 1001, 1020, 1022, 1023, 1024, 1025, 1100, 5000,
+        ] {
+            for key in [
+                "a".repeat(len),
+                format!("{} x", "a".repeat(len - 2)),
+                "\u{1}".repeat(len / 6),
+            ] {
+                let value = json!({ key.clone(): 1, "inner": { key: [1, {"k": 2}] } });
+                let field = FormField {
+                    path: "spec.x".into(),
+                    label: "x".into(),
+                    description: None,
+                    kind: FieldKind::Structured,
+                    required: false,
+                    default: None,
+                    current: Some(value.clone()),
+                };
+                let shown = initial_text(&field);
+                assert_eq!(
+                    parse_input(&FieldKind::Structured, &shown),
+                    Ok(Some(value)),
+                    "key of {len}: {}",
+                    &shown[..80]
+                );
+            }
+        }
+        // What the fuzzer found: a key typed in the explicit form.
+        let typed = format!("{{? \"{}\": 1}}", "a".repeat(1100));
+        let value = parse_input(&FieldKind::Structured, &typed)
+            .unwrap()
+            .unwrap();
+        let field = FormField {
+            path: "spec.x".into(),
+            label: "x".into(),
+            description: None,
+            kind: FieldKind::Structured,
+            required: false,
+            default: None,
+            current: Some(value.clone()),
+        };
+        assert_eq!(
+            parse_input(&FieldKind::Structured, &initial_text(&field)),
+            Ok(Some(value))
+        );
     }
 
     #[test]
