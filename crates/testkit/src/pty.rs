@@ -93,7 +93,12 @@ struct Shared {
     bytes: AtomicU64,
     first_output: OnceLock<Duration>,
     reader_done: AtomicBool,
+    /// Every byte the child wrote, as written (up to [`RAW_CAP`]).
+    raw: Mutex<Vec<u8>>,
 }
+
+/// The most raw output a [`Console`] keeps (see [`Console::raw_output`]).
+pub const RAW_CAP: usize = 64 * 1024 * 1024;
 
 /// A child process running in a pseudo-terminal, with a vt100 parser fed by
 /// a background reader thread with everything the child writes.
@@ -204,6 +209,7 @@ impl Console {
             bytes: AtomicU64::new(0),
             first_output: OnceLock::new(),
             reader_done: AtomicBool::new(false),
+            raw: Mutex::new(Vec::new()),
         });
 
         let thread_shared = Arc::clone(&shared);
@@ -222,6 +228,9 @@ impl Console {
                                 let mut parser = lock(&thread_shared.parser);
                                 thread_shared.bytes.fetch_add(n as u64, Ordering::SeqCst);
                                 parser.process(&buf[..n]);
+                                let mut raw = lock(&thread_shared.raw);
+                                let room = RAW_CAP.saturating_sub(raw.len());
+                                raw.extend_from_slice(&buf[..n.min(room)]);
                                 std::mem::take(&mut parser.callbacks_mut().pending)
                             };
                             if !replies.is_empty() {
@@ -404,6 +413,13 @@ impl Console {
     /// (after the terminal's output processing, e.g. `\n` -> `\r\n`).
     pub fn bytes_received(&self) -> u64 {
         self.shared.bytes.load(Ordering::SeqCst)
+    }
+
+    /// Everything the child has written so far, byte for byte, before the
+    /// emulator interpreted it (at most [`RAW_CAP`] bytes): for checking
+    /// which escape sequences reached the terminal.
+    pub fn raw_output(&self) -> Vec<u8> {
+        lock(&self.shared.raw).clone()
     }
 
     /// Time from spawning to the first byte of output, if any came yet.

@@ -300,6 +300,7 @@ impl View for OperatorView {
         };
 
         let kind_label = self.kind.to_ascii_lowercase();
+        problems.extend(super::overview::status_problems(cr));
         problems.extend(stores.problems(|source| match source {
             Source::Instance => Some(kind_label.clone()),
             // Shown on the dependency's row instead.

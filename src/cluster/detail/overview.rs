@@ -112,6 +112,40 @@ pub(crate) fn operator_fields(csd: &CustomServiceDefinition, cr: &Value) -> Vec<
     fields
 }
 
+/// The status fields the overview reads whose type is wrong (an operator
+/// bug, or a hand edit): shown as problems, so that a "-" or "no
+/// conditions" is not taken for the truth.
+pub(crate) fn status_problems(cr: &Value) -> Vec<String> {
+    let status = &cr["status"];
+    let kind = |value: &Value| match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "text",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    };
+    let mut out = Vec::new();
+    if !status.is_null() && !status.is_object() {
+        out.push(format!("status is {}, expected an object", kind(status)));
+        return out;
+    }
+    for field in ["phase", "state", "currentVersion"] {
+        let value = &status[field];
+        if !value.is_null() && !value.is_string() {
+            out.push(format!("status.{field} is {}, expected text", kind(value)));
+        }
+    }
+    let conditions = &status["conditions"];
+    if !conditions.is_null() && !conditions.is_array() {
+        out.push(format!(
+            "status.conditions is {}, expected a list",
+            kind(conditions)
+        ));
+    }
+    out
+}
+
 /// Condition types whose True means trouble (or "not settled yet").
 fn is_negative_type(kind: &str) -> bool {
     let kind = kind.to_ascii_lowercase();
@@ -233,6 +267,31 @@ mod tests {
             "status": {"phase": "Upgrading", "currentVersion": "3.5.2"}});
         let fields = operator_fields(&kafka_csd(), &cr);
         assert_eq!(fields[1].value, "3.6.1 (running 3.5.2)");
+    }
+
+    #[test]
+    fn wrong_status_types_are_problems() {
+        let cr = json!({"status": {
+            "phase": {"nested": [1]},
+            "currentVersion": 3.5,
+            "conditions": "not a list",
+            "readyReplicas": "many"
+        }});
+        assert_eq!(
+            status_problems(&cr),
+            [
+                "status.phase is an object, expected text",
+                "status.currentVersion is a number, expected text",
+                "status.conditions is text, expected a list",
+            ]
+        );
+        assert_eq!(
+            status_problems(&json!({"status": [1]})),
+            ["status is a list, expected an object"]
+        );
+        let fine = json!({"status": {"phase": "Running", "conditions": []}});
+        assert!(status_problems(&fine).is_empty());
+        assert!(status_problems(&json!({})).is_empty());
     }
 
     #[test]
