@@ -50,3 +50,202 @@ pub fn cpu_ticks(pid: u32) -> Result<u64, String> {
     };
     Ok(field(11)? + field(12)?)
 }
+
+/// Linux reports CPU time in clock ticks of 1/100 s.
+pub fn ticks_to_secs(ticks: u64) -> f64 {
+    ticks as f64 / 100.0
+}
+
+/// `pid` and every process descended from it (a TUI may start helpers,
+/// e.g. a shell or a plugin), read from /proc.
+pub fn process_tree(pid: u32) -> Vec<u32> {
+    let mut parents: Vec<(u32, u32)> = Vec::new();
+    if let Ok(entries) = std::fs::read_dir("/proc") {
+        for entry in entries.flatten() {
+            let Some(child) = entry.file_name().to_str().and_then(|n| n.parse().ok()) else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
+                continue;
+            };
+            // The parent is the second field after the command name.
+            let ppid = stat
+                .rsplit_once(')')
+                .and_then(|(_, r)| r.split_whitespace().nth(1))
+                .and_then(|p| p.parse().ok());
+            if let Some(ppid) = ppid {
+                parents.push((child, ppid));
+            }
+        }
+    }
+    let mut tree = vec![pid];
+    let mut i = 0;
+    while i < tree.len() {
+        let parent = tree[i];
+        tree.extend(
+            parents
+                .iter()
+                .filter(|&&(_, p)| p == parent)
+                .map(|&(c, _)| c),
+        );
+        i += 1;
+    }
+    tree
+}
+
+fn status_kib(pid: u32, field: &str) -> Result<u64, String> {
+    let status =
+        std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|e| e.to_string())?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| format!("no {field}"))
+}
+
+/// Resident memory of `pid` and its descendants, KiB (sum of VmRSS).
+pub fn tree_rss_kib(pid: u32) -> Result<u64, String> {
+    tree_sum(pid, rss_kib)
+}
+
+/// `read` of `pid` plus that of its descendants; a descendant that exits
+/// meanwhile counts as 0.
+fn tree_sum(pid: u32, read: impl Fn(u32) -> Result<u64, String>) -> Result<u64, String> {
+    let mut total = read(pid)?;
+    for child in process_tree(pid).into_iter().skip(1) {
+        total += read(child).unwrap_or(0);
+    }
+    Ok(total)
+}
+
+/// Peak resident memory of `pid` and its descendants, KiB: the sum of each
+/// process's VmHWM (an upper bound when the peaks were not simultaneous).
+pub fn tree_hwm_kib(pid: u32) -> Result<u64, String> {
+    tree_sum(pid, |p| status_kib(p, "VmHWM:"))
+}
+
+/// CPU time of `pid` and its live descendants, clock ticks.
+pub fn tree_cpu_ticks(pid: u32) -> Result<u64, String> {
+    tree_sum(pid, cpu_ticks)
+}
+
+/// What a key press cost: the time to the first byte of the answer, to the
+/// screen showing something different, and to the output going quiet
+/// (30 ms without a byte), and the bytes written until then.
+#[derive(Clone, Copy, Debug)]
+pub struct KeyFrame {
+    pub first_byte: Duration,
+    /// `None` when the screen (text and attributes) did not change.
+    pub changed: Option<Duration>,
+    pub quiet: Duration,
+    pub bytes: u64,
+}
+
+/// Sends `key` and times the answer ([`KeyFrame`]); an error when nothing
+/// is written within `timeout`.
+pub fn key_to_frame(console: &Console, key: &[u8], timeout: Duration) -> Result<KeyFrame, String> {
+    let screen_before = console.screen().contents_formatted();
+    let before = console.bytes_received();
+    let started = Instant::now();
+    console.send(key).map_err(|e| e.to_string())?;
+    while console.bytes_received() == before {
+        if started.elapsed() > timeout {
+            return Err(format!("no answer to key {key:?} within {timeout:?}"));
+        }
+        std::thread::sleep(Duration::from_micros(100));
+    }
+    let first_byte = started.elapsed();
+    let mut changed = None;
+    let mut last = console.bytes_received();
+    let mut last_at = started.elapsed();
+    loop {
+        if changed.is_none() && console.screen().contents_formatted() != screen_before {
+            changed = Some(started.elapsed());
+        }
+        std::thread::sleep(Duration::from_micros(200));
+        let now = console.bytes_received();
+        if now != last {
+            last = now;
+            last_at = started.elapsed();
+        } else if started.elapsed() - last_at > Duration::from_millis(30) {
+            break;
+        }
+        if started.elapsed() > timeout {
+            break;
+        }
+    }
+    Ok(KeyFrame {
+        first_byte,
+        changed,
+        quiet: last_at,
+        bytes: last - before,
+    })
+}
+
+/// Times of the API server's own LISTs of the benchmark objects.
+pub struct RawList {
+    pub instances: Duration,
+    pub pods: Duration,
+    pub parallel: Duration,
+    pub instance_count: usize,
+    pub pod_count: usize,
+}
+
+/// The API server's own LIST time, for the same objects the console needs
+/// for its list: the instances and their pods, each alone and both in
+/// parallel (median of `runs`), through one in-process client.
+pub async fn raw_list(kubeconfig: &str, runs: usize) -> Result<RawList, String> {
+    let runs = runs.max(1);
+    let config = kube::config::Kubeconfig::read_from(kubeconfig).map_err(|e| e.to_string())?;
+    let config = kube::Config::from_custom_kubeconfig(config, &Default::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    let client = kube::Client::try_from(config).map_err(|e| e.to_string())?;
+    let get = |path: &'static str| {
+        let client = client.clone();
+        async move {
+            let started = Instant::now();
+            let request = http::Request::get(path)
+                .body(Vec::new())
+                .map_err(|e| e.to_string())?;
+            let text = client
+                .request_text(request)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok::<_, String>((
+                started.elapsed(),
+                text.matches("\"resourceVersion\"")
+                    .count()
+                    .saturating_sub(1),
+            ))
+        }
+    };
+    let instances_path = "/apis/bench.osctui.dev/v1/benchsvcs";
+    let pods_path = "/api/v1/pods";
+    let (mut a, mut b, mut p) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut instance_count, mut pod_count) = (0, 0);
+    for _ in 0..runs {
+        let (t, n) = get(instances_path).await?;
+        a.push(t);
+        instance_count = n;
+        let (t, n) = get(pods_path).await?;
+        b.push(t);
+        pod_count = n;
+        let started = Instant::now();
+        let (x, y) = tokio::join!(get(instances_path), get(pods_path));
+        x?;
+        y?;
+        p.push(started.elapsed());
+    }
+    a.sort();
+    b.sort();
+    p.sort();
+    Ok(RawList {
+        instances: a[runs / 2],
+        pods: b[runs / 2],
+        parallel: p[runs / 2],
+        instance_count,
+        pod_count,
+    })
+}

@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use osctui_bench::{cpu_ticks, rss_kib, wait_fast};
+use osctui_bench::{cpu_ticks, key_to_frame, raw_list, rss_kib, ticks_to_secs, wait_fast};
 use osctui_testkit::pty::Console;
 
 const COLS: u16 = 160;
@@ -86,16 +86,16 @@ fn run(
     let mut key_bytes = Vec::new();
     for i in 0..300 {
         let key = if (i / 100) % 2 == 0 { "j" } else { "k" };
-        let (latency, bytes) = key_to_frame(&console, key)?;
-        keys.push(latency);
-        key_bytes.push(bytes);
+        let frame = key_to_frame(&console, key.as_bytes(), Duration::from_secs(5))?;
+        keys.push(frame.first_byte);
+        key_bytes.push(frame.bytes);
     }
     let mut filter = Vec::new();
     console.send_keys("/").map_err(|e| e.to_string())?;
     std::thread::sleep(Duration::from_millis(100));
     for c in "bench-0999".chars() {
-        let (latency, _) = key_to_frame(&console, &c.to_string())?;
-        filter.push(latency);
+        let frame = key_to_frame(&console, c.to_string().as_bytes(), Duration::from_secs(5))?;
+        filter.push(frame.first_byte);
     }
     let screen = console.screen_text();
     let filtered_ok = screen.contains("bench-0999") && !screen.contains("bench-0998");
@@ -176,98 +176,4 @@ fn spawn(binary: &Path, kubeconfig: &str) -> Result<Console, String> {
         ROWS,
     )
     .map_err(|e| format!("cannot start {}: {e}", binary.display()))
-}
-
-/// Sends a key and returns the time until the console starts answering,
-/// and how many bytes the frame took (once output is quiet for 30 ms).
-fn key_to_frame(console: &Console, key: &str) -> Result<(Duration, u64), String> {
-    let before = console.bytes_received();
-    let started = Instant::now();
-    console.send_keys(key).map_err(|e| e.to_string())?;
-    while console.bytes_received() == before {
-        if started.elapsed() > Duration::from_secs(5) {
-            return Err(format!("no frame after key {key:?}"));
-        }
-        std::thread::sleep(Duration::from_micros(100));
-    }
-    let latency = started.elapsed();
-    let mut last = console.bytes_received();
-    loop {
-        std::thread::sleep(Duration::from_millis(30));
-        let now = console.bytes_received();
-        if now == last {
-            break;
-        }
-        last = now;
-    }
-    Ok((latency, last - before))
-}
-
-/// Linux reports CPU time in clock ticks of 1/100 s.
-fn ticks_to_secs(ticks: u64) -> f64 {
-    ticks as f64 / 100.0
-}
-
-struct RawList {
-    instances: Duration,
-    pods: Duration,
-    parallel: Duration,
-    instance_count: usize,
-    pod_count: usize,
-}
-
-/// The API server's own LIST time, for the same objects the console needs
-/// for its list: the instances and their pods (median of `runs`).
-async fn raw_list(kubeconfig: &str, runs: usize) -> Result<RawList, String> {
-    let config = kube::config::Kubeconfig::read_from(kubeconfig).map_err(|e| e.to_string())?;
-    let config = kube::Config::from_custom_kubeconfig(config, &Default::default())
-        .await
-        .map_err(|e| e.to_string())?;
-    let client = kube::Client::try_from(config).map_err(|e| e.to_string())?;
-    let get = |path: &'static str| {
-        let client = client.clone();
-        async move {
-            let started = Instant::now();
-            let request = http::Request::get(path)
-                .body(Vec::new())
-                .map_err(|e| e.to_string())?;
-            let text = client
-                .request_text(request)
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok::<_, String>((
-                started.elapsed(),
-                text.matches("\"resourceVersion\"")
-                    .count()
-                    .saturating_sub(1),
-            ))
-        }
-    };
-    let instances_path = "/apis/bench.osctui.dev/v1/benchsvcs";
-    let pods_path = "/api/v1/pods";
-    let (mut a, mut b, mut p) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut instance_count, mut pod_count) = (0, 0);
-    for _ in 0..runs {
-        let (t, n) = get(instances_path).await?;
-        a.push(t);
-        instance_count = n;
-        let (t, n) = get(pods_path).await?;
-        b.push(t);
-        pod_count = n;
-        let started = Instant::now();
-        let (x, y) = tokio::join!(get(instances_path), get(pods_path));
-        x?;
-        y?;
-        p.push(started.elapsed());
-    }
-    a.sort();
-    b.sort();
-    p.sort();
-    Ok(RawList {
-        instances: a[runs / 2],
-        pods: b[runs / 2],
-        parallel: p[runs / 2],
-        instance_count,
-        pod_count,
-    })
 }
