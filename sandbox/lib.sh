@@ -332,6 +332,23 @@ start_scheduler() {
 		--kube-api-qps=2000 --kube-api-burst=4000
 }
 
+# metrics-server scrapes once as soon as it starts, then every resolution:
+# started after the probe runs (and kwok's counters are warm), it can serve
+# the probe's usage after its second scrape. Uses $METRICS_PORT (sandbox/up
+# picks it; sandbox/metrics-server reads it from ports.env).
+start_metrics_server() {
+	start metrics-server "$(bin_metrics_server)" \
+		--kubeconfig="$RUN_DIR/metrics-server.kubeconfig" \
+		--authentication-kubeconfig="$RUN_DIR/metrics-server.kubeconfig" \
+		--authorization-kubeconfig="$RUN_DIR/metrics-server.kubeconfig" \
+		--bind-address=127.0.0.1 --secure-port="$METRICS_PORT" \
+		--tls-cert-file="$PKI_DIR/metrics-server-serving.crt" \
+		--tls-private-key-file="$PKI_DIR/metrics-server-serving.key" \
+		--kubelet-use-node-status-port --kubelet-insecure-tls \
+		--kubelet-preferred-address-types=InternalIP \
+		--metric-resolution=10s --kubelet-request-timeout=5s
+}
+
 # wait_apiserver_ready SECONDS: until /readyz answers ok; fails at once if the
 # process dies (showing its log), or after SECONDS.
 wait_apiserver_ready() {

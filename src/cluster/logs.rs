@@ -271,7 +271,7 @@ impl Session {
             self.api.clone(),
             watcher::Config::default().labels(&selector),
         )
-        .default_backoff()
+        .backoff(super::watch::watch_backoff())
         .boxed();
         let mut fresh: Option<BTreeMap<String, Pod>> = None;
         loop {
@@ -575,17 +575,19 @@ impl Session {
                 let reason = if exists { "end of log" } else { "pod deleted" };
                 self.end(i, reason).await
             }
+            // Opened again after the back-off (a lost connection, an API
+            // server restarting): shown as re-attaching, not as an end.
+            Outcome::Failed(reason) if follow && running => {
+                let delay = self.streams[i].backoff;
+                self.start(i, delay, Some(StreamStatus::Reattaching(reason)))
+                    .await
+            }
             Outcome::Failed(reason) => {
                 self.set_status(i, StreamStatus::Failed(reason)).await?;
-                if follow && running {
-                    let delay = self.streams[i].backoff;
-                    self.start(i, delay, None).await
-                } else {
-                    // Following a pod that is still there: the pod watch
-                    // starts it again once the container runs.
-                    self.streams[i].finished = !(follow && exists);
-                    Ok(())
-                }
+                // Following a pod that is still there: the pod watch
+                // starts it again once the container runs.
+                self.streams[i].finished = !(follow && exists);
+                Ok(())
             }
         }
     }

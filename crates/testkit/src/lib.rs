@@ -11,6 +11,7 @@
 //! Without a reachable sandbox the test is skipped loudly on a developer's
 //! machine, and fails when `CI=true` (CI must never pass by skipping).
 
+pub mod faults;
 pub mod pty;
 
 use std::future::Future;

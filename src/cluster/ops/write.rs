@@ -206,12 +206,23 @@ async fn resolve(
     let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
     let gvk = GroupVersionKind::gvk(group, version, kind);
     let what = format!("discovering {}", clean(&format!("{kind}.{api_version}")));
-    let (resource, caps) = timed(&what, kube::discovery::pinned_kind(client, &gvk))
-        .await
-        .map_err(|e| match e {
-            WriteError::Other(m) => WriteError::NotFound(m),
-            other => other,
-        })?;
+    // Only discovery's own answer means the kind is not served; a lost
+    // connection must not read as "not found".
+    let answer =
+        tokio::time::timeout(REQUEST_TIMEOUT, kube::discovery::pinned_kind(client, &gvk)).await;
+    let (resource, caps) = match answer {
+        Ok(Ok(found)) => found,
+        Ok(Err(e @ kube::Error::Discovery(_))) => {
+            return Err(WriteError::NotFound(clean(&format!("{what}: {e}"))));
+        }
+        Ok(Err(e)) => return Err(map_error(&what, e)),
+        Err(_) => {
+            return Err(WriteError::Other(format!(
+                "{what}: no answer within {}s",
+                REQUEST_TIMEOUT.as_secs()
+            )));
+        }
+    };
     let found = (resource, matches!(caps.scope, Scope::Namespaced));
     if let Ok(mut map) = RESOURCES.lock() {
         map.insert(key, found.clone());
@@ -434,7 +445,16 @@ async fn send(
     };
     match result {
         Ok(value) => Ok(value),
-        Err(e) => Err(with_current(&api, name, e).await),
+        Err(e) => Err(match with_current(&api, name, e).await {
+            // The request went out and its answer was lost (a broken
+            // connection, a timeout): it may have been stored. Applying
+            // again is safe (the precondition refuses a second write), but
+            // the user must not be told nothing happened.
+            WriteError::Other(m) if !dry_run => WriteError::Other(format!(
+                "{m} (no answer: the change may have been stored; check before applying again)"
+            )),
+            other => other,
+        }),
     }
 }
 
