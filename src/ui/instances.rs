@@ -57,7 +57,12 @@ pub fn draw(
         Column::new(title(SortColumn::Namespace, "NAMESPACE"), 6, ideal(1, 6), 2),
         Column::new(title(SortColumn::Service, "SERVICE"), 6, ideal(2, 6), 3),
         Column::new(title(SortColumn::Version, "VERSION"), 5, ideal(3, 5), 5),
-        Column::new(title(SortColumn::Health, "HEALTH"), 6, ideal(4, HEALTH_WIDE), 1),
+        Column::new(
+            title(SortColumn::Health, "HEALTH"),
+            6,
+            ideal(4, HEALTH_WIDE),
+            1,
+        ),
         Column::new(title(SortColumn::Ready, "READY"), 5, ideal(5, 5), 4),
         Column::new(title(SortColumn::Age, "AGE"), 3, ideal(6, AGE_WIDE), 6),
         Column::new(title(SortColumn::LatestEvent, "EVENT"), 12, 12, 7).flex(),
