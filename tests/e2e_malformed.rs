@@ -287,8 +287,15 @@ async fn malformed_objects_are_shown_inert() {
     // The service is listed, its name neutralized.
     let screen = ok(console.wait_for(&format!("Malformed{tag}"), LOAD));
     assert!(screen.contains("Kafka"), "{screen}");
-    // Its instance is listed, with the wrong-typed status shown as text.
+    // The Helm release that cannot be decoded is listed, saying why.
     let _ = console.send_keys("2");
+    let _ = console.send_keys("/broken");
+    let _ = console.key_enter();
+    let screen = ok(console.wait_for("Helm release not readable", LOAD));
+    eprintln!("unreadable release:\n{screen}");
+    assert!(screen.contains(&namespace), "{screen}");
+    esc(console);
+    // Its instance is listed, with the wrong-typed status shown as text.
     let _ = console.send_keys("/evil-thing");
     let _ = console.key_enter();
     // The row (the filter line alone does not show the namespace).

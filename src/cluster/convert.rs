@@ -254,6 +254,9 @@ pub struct ReleaseInfo {
     pub revision: u64,
     /// First deployment time, seconds since the Unix epoch.
     pub created: i64,
+    /// Why the release could not be read (its Secret's payload is not a
+    /// Helm release): the row says so instead of the release vanishing.
+    pub problem: Option<String>,
 }
 
 impl ReleaseInfo {
@@ -290,6 +293,36 @@ pub fn release_from(release: &HelmRelease, namespace: &str, fallback_created: i6
         status: clean(release.status.as_str()),
         revision: release.revision,
         created,
+        problem: None,
+    }
+}
+
+/// The row of a release whose Secret could not be decoded: what its labels
+/// say (Helm writes `name`, `version` and `status` on every release Secret),
+/// chart unknown, and the reason.
+pub fn unreadable_release(
+    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+    created: i64,
+    error: &str,
+) -> ReleaseInfo {
+    let label = |key: &str| {
+        meta.labels
+            .as_ref()
+            .and_then(|l| l.get(key))
+            .map(|v| clean(v))
+    };
+    let name = label("name")
+        .or_else(|| meta.name.as_deref().map(clean))
+        .unwrap_or_default();
+    ReleaseInfo {
+        namespace: clean(meta.namespace.as_deref().unwrap_or("")),
+        name,
+        chart: "?".to_owned(),
+        chart_version: String::new(),
+        status: "unreadable".to_owned(),
+        revision: label("version").and_then(|v| v.parse().ok()).unwrap_or(0),
+        created,
+        problem: Some(clean(&format!("Helm release not readable: {error}"))),
     }
 }
 
@@ -569,6 +602,29 @@ pub fn human_duration(seconds: i64) -> String {
 mod tests {
     use super::*;
     use crate::domain::health::Health;
+
+    #[test]
+    fn an_unreadable_release_keeps_its_labels_and_says_why() {
+        let meta: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta =
+            serde_json::from_value(serde_json::json!({
+                "name": "sh.helm.release.v1.web.v7",
+                "namespace": "cache",
+                "labels": {"owner": "helm", "name": "web\u{1b}[2J", "version": "7"}
+            }))
+            .unwrap();
+        let row = unreadable_release(&meta, 42, "invalid base64 at \u{1b}]52;c;x");
+        assert_eq!(row.key(), "helm:cache/web^[[2J");
+        assert_eq!(row.revision, 7);
+        assert_eq!(row.created, 42);
+        assert_eq!(row.status, "unreadable");
+        let problem = row.problem.unwrap_or_default();
+        assert!(problem.starts_with("Helm release not readable: invalid base64"));
+        assert!(!problem.contains('\u{1b}'), "{problem}");
+        // Without labels: the Secret's own name.
+        let bare: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta =
+            serde_json::from_value(serde_json::json!({"name": "odd", "namespace": "x"})).unwrap();
+        assert_eq!(unreadable_release(&bare, 0, "e").name, "odd");
+    }
 
     fn dynamic(value: Value) -> DynamicObject {
         serde_json::from_value(value).unwrap_or_else(|e| panic!("test object: {e}"))

@@ -828,7 +828,8 @@ impl HubState {
                 health: release_health(&release.status, pods),
                 ready: pods,
                 created: release.created,
-                latest_event: self.latest_event(key),
+                // An unreadable release says why where the event would be.
+                latest_event: release.problem.clone().or_else(|| self.latest_event(key)),
             });
         }
         let service = self.instance_service.get(key)?;
@@ -1130,6 +1131,7 @@ mod tests {
             status: "deployed".into(),
             revision: 3,
             created: 9,
+            problem: None,
         };
         let other = ReleaseInfo {
             name: "lone".into(),

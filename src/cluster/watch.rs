@@ -668,7 +668,12 @@ fn decode(secret: &Secret) -> Option<ReleaseInfo> {
                 error = %e,
                 "Helm release not readable"
             );
-            None
+            // Listed with the reason, not left out.
+            Some(convert::unreadable_release(
+                &secret.metadata,
+                created,
+                &e.to_string(),
+            ))
         }
     }
 }
