@@ -68,6 +68,16 @@ pub fn data_dir() -> Option<PathBuf> {
     directories::ProjectDirs::from("dev", "osctui", "osctui").map(|d| d.data_dir().to_owned())
 }
 
+/// The cache directory: `$OSCTUI_CACHE_DIR`, else the XDG one
+/// (`$XDG_CACHE_HOME/osctui`, else `~/.cache/osctui`). Nothing in it is
+/// needed: a missing or unreadable cache only costs time.
+pub fn cache_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("OSCTUI_CACHE_DIR").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir));
+    }
+    directories::ProjectDirs::from("dev", "osctui", "osctui").map(|d| d.cache_dir().to_owned())
+}
+
 /// Writes `text` to a new file `name` in the data directory's `folder`
 /// (created if needed), never replacing an existing file. Returns its path.
 pub fn save_file(folder: &str, name: &str, text: &str) -> std::io::Result<PathBuf> {

@@ -6,7 +6,8 @@
 
 use osctui_testkit as common;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use futures::FutureExt as _;
@@ -32,14 +33,22 @@ struct Model {
     services: Vec<ServiceRow>,
     synced: bool,
     disconnected: Option<String>,
+    /// Every instance name (namespace/name) any message ever carried.
+    ever: HashSet<String>,
+    notices: Vec<String>,
 }
 
 impl Model {
     fn start(namespace: Option<String>) -> (Cluster, Model) {
+        Self::start_with_cache(namespace, None)
+    }
+
+    fn start_with_cache(namespace: Option<String>, cache_dir: Option<PathBuf>) -> (Cluster, Model) {
         let (tx, rx) = mpsc::channel(256);
         let opts = ClusterOptions {
             kubeconfig: Some(common::sandbox_kubeconfig_path()),
             namespace,
+            cache_dir,
             ..ClusterOptions::default()
         };
         let cluster = Cluster::start(opts, tx);
@@ -49,6 +58,8 @@ impl Model {
             services: Vec::new(),
             synced: false,
             disconnected: None,
+            ever: HashSet::new(),
+            notices: Vec::new(),
         };
         (cluster, model)
     }
@@ -56,13 +67,17 @@ impl Model {
     fn apply(&mut self, msg: Msg) {
         match msg {
             Msg::InstancesRelisted(rows) => {
+                self.ever
+                    .extend(rows.iter().map(|r| format!("{}/{}", r.namespace, r.name)));
                 self.instances = rows.into_iter().map(|r| (r.uid.clone(), r)).collect();
             }
             Msg::InstancesUpserted(rows) => {
                 for row in rows {
+                    self.ever.insert(format!("{}/{}", row.namespace, row.name));
                     self.instances.insert(row.uid.clone(), row);
                 }
             }
+            Msg::Notice(text) => self.notices.push(text),
             Msg::InstanceRemoved(uid) => {
                 self.instances.remove(&uid);
             }
@@ -421,4 +436,156 @@ async fn namespace_scoping_limits_instances() {
         .await;
     assert!(all.is_ok(), "all namespaces: {all:?}");
     cluster.shutdown();
+}
+
+/// The warm-start file a session wrote under `cache`, as JSON.
+async fn warm_file(cache: &Path, service: &str) -> serde_json::Value {
+    let dir = cache.join("warm");
+    let mut last = String::new();
+    for _ in 0..50 {
+        let files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        if let [file] = files.as_slice() {
+            let text = std::fs::read_to_string(file).unwrap_or_default();
+            let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+            let has = value["services"].as_array().is_some_and(|list| {
+                list.iter()
+                    .any(|e| e["csd"]["metadata"]["name"] == service && !e["target"].is_null())
+            });
+            if has {
+                return value;
+            }
+            last = text;
+        } else {
+            last = format!("{} files in {}", files.len(), dir.display());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no warm-start entry with a target for {service}: {last}");
+}
+
+/// A start from the warm-start cache lists the cached services' instances
+/// at once, corrects a cached target the cluster no longer serves without
+/// a notice, and never shows a service whose CSD is gone.
+#[tokio::test]
+async fn a_warm_start_is_corrected_by_the_cluster() {
+    let Some(client) = common::sandbox_client().await else {
+        return;
+    };
+    let (own, resource) = OwnService::create(&client, "cw-warm").await;
+    let csd = own.csd.clone();
+    let cache = std::env::temp_dir().join(common::unique_name("osctui-warm"));
+    let cache_dir = cache.clone();
+    let outcome = std::panic::AssertUnwindSafe(common::with_namespace(
+        &client,
+        "cw-warm",
+        |client, ns| async move {
+            let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &ns, &resource);
+            let one = api
+                .create(&PostParams::default(), &instance(&resource, "one", "1.0.0"))
+                .await;
+            assert!(one.is_ok(), "create: {one:?}");
+            let key = format!("{ns}/one");
+
+            // 1. Cold: the file is written once the lists are whole.
+            let (mut cluster, mut model) =
+                Model::start_with_cache(Some(ns.clone()), Some(cache.clone()));
+            let seen = model
+                .until(SYNC_TIMEOUT, |m| m.find(&ns, "one").is_some())
+                .await;
+            assert!(seen.is_ok(), "cold start: {seen:?}");
+            let mut file = warm_file(&cache, &csd).await;
+            cluster.shutdown();
+            let entry = file["services"]
+                .as_array_mut()
+                .and_then(|list| {
+                    list.iter_mut()
+                        .find(|e| e["csd"]["metadata"]["name"] == csd.as_str())
+                })
+                .unwrap_or_else(|| panic!("entry"));
+            assert_eq!(entry["target"]["plural"], "widgets");
+            assert_eq!(entry["target"]["version"], "v1");
+
+            // 2. A cached target the cluster does not serve (v9): the CRD
+            //    watch corrects it, the instance is listed, nothing is said.
+            entry["target"]["version"] = "v9".into();
+            let path = std::fs::read_dir(cache.join("warm"))
+                .ok()
+                .and_then(|mut d| d.next())
+                .and_then(|e| e.ok())
+                .map(|e| e.path())
+                .unwrap_or_else(|| panic!("warm file"));
+            assert!(std::fs::write(&path, file.to_string()).is_ok());
+            let (mut cluster, mut model) =
+                Model::start_with_cache(Some(ns.clone()), Some(cache.clone()));
+            let seen = model
+                .until(SYNC_TIMEOUT, |m| m.find(&ns, "one").is_some())
+                .await;
+            assert!(seen.is_ok(), "wrong cached target: {seen:?}");
+            assert!(
+                !model.notices.iter().any(|n| n.contains("cannot watch")),
+                "a wrong guess must not reach the user: {:?}",
+                model.notices
+            );
+            let file = warm_file(&cache, &csd).await;
+            let corrected = file["services"].as_array().is_some_and(|list| {
+                list.iter().any(|e| {
+                    e["csd"]["metadata"]["name"] == csd.as_str() && e["target"]["version"] == "v1"
+                })
+            });
+            cluster.shutdown();
+            assert!(
+                corrected,
+                "the file is rewritten with the served version: {file}"
+            );
+
+            // 3. The CSD is deleted (CRD and instance stay): the cached
+            //    service starts, but nothing of it is ever shown.
+            let csds: Api<DynamicObject> = Api::all_with(client.clone(), &csd_resource());
+            let deleted = csds.delete(&csd, &DeleteParams::default()).await;
+            assert!(deleted.is_ok(), "delete CSD: {deleted:?}");
+            common::eventually(
+                "CSD gone",
+                Duration::from_secs(10),
+                Duration::from_millis(100),
+                || {
+                    let csds = csds.clone();
+                    let csd = csd.clone();
+                    async move {
+                        match csds.get_opt(&csd).await {
+                            Ok(None) => Ok(()),
+                            other => Err(format!("{other:?}")),
+                        }
+                    }
+                },
+            )
+            .await;
+            let (mut cluster, mut model) =
+                Model::start_with_cache(Some(ns.clone()), Some(cache.clone()));
+            let synced = model.until(SYNC_TIMEOUT, |_| true).await;
+            assert!(synced.is_ok(), "start without the CSD: {synced:?}");
+            // Later flushes too (the cached watch may still be listing).
+            let _ = model
+                .until(Duration::from_secs(2), |m| m.ever.contains(&key))
+                .await;
+            cluster.shutdown();
+            assert!(
+                !model.ever.contains(&key),
+                "an instance of a deleted CSD was shown: {:?}",
+                model.ever
+            );
+            assert!(
+                model.service(&csd).is_none(),
+                "service row of a deleted CSD"
+            );
+        },
+    ))
+    .catch_unwind()
+    .await;
+    own.delete().await;
+    let _ = std::fs::remove_dir_all(&cache_dir);
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
 }

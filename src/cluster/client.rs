@@ -28,6 +28,8 @@ pub struct ClusterOptions {
     pub readonly: bool,
     /// Directory of packaged Helm charts for Helm upgrades (`helmCharts`).
     pub helm_charts: Option<PathBuf>,
+    /// Where the warm-start cache lives (`super::warm`); None: no cache.
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Default for ClusterOptions {
@@ -40,6 +42,7 @@ impl Default for ClusterOptions {
             prometheus: None,
             readonly: false,
             helm_charts: None,
+            cache_dir: None,
         }
     }
 }

@@ -327,7 +327,7 @@ pub fn unreadable_release(
 }
 
 /// Where an Operator service's CRs are served, from its CRD.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CrdTarget {
     /// The dynamic API resource (group, version, kind, plural).
     pub group: String,

@@ -79,6 +79,9 @@ pub struct CsdEntry {
     pub name: String,
     /// The parsed CSD.
     pub csd: Option<Arc<CustomServiceDefinition>>,
+    /// The CSD as sent, kept for Operator services only: the warm-start
+    /// cache stores it (`super::warm`).
+    pub raw: Option<Arc<serde_json::Value>>,
 }
 
 impl Keyed for CsdEntry {
@@ -269,6 +272,18 @@ struct ServiceInstances {
     store: Store<InstanceInfo>,
 }
 
+impl OperatorServiceSpec {
+    /// The spec of a CSD that is an Operator service; None for any other.
+    pub fn from_csd(csd: &CustomServiceDefinition) -> Option<Self> {
+        (csd.is_service() && csd.spec.package_type == PackageType::Operator).then(|| Self {
+            service: csd.name.clone(),
+            crd: csd.spec.crd_ref.as_ref().map(|r| r.name.clone()),
+            version_definition: csd.spec.version_definition.clone(),
+            operator: csd.operator.clone(),
+        })
+    }
+}
+
 /// The pure state of the hub.
 #[derive(Debug, Default)]
 pub struct HubState {
@@ -360,17 +375,50 @@ impl HubState {
         let mut out: Vec<OperatorServiceSpec> = self
             .csds
             .values()
-            .filter_map(|e| e.csd.as_ref())
-            .filter(|c| c.is_service() && c.spec.package_type == PackageType::Operator)
-            .map(|c| OperatorServiceSpec {
-                service: c.name.clone(),
-                crd: c.spec.crd_ref.as_ref().map(|r| r.name.clone()),
-                version_definition: c.spec.version_definition.clone(),
-                operator: c.operator.clone(),
-            })
+            .filter_map(|e| OperatorServiceSpec::from_csd(e.csd.as_ref()?))
             .collect();
         out.sort_by(|a, b| a.service.cmp(&b.service));
         out
+    }
+
+    /// Whether the CSD watch has completed a first list: until then the
+    /// services known are only those of the warm start.
+    pub fn csds_listed(&self) -> bool {
+        self.csds.synced
+    }
+
+    /// Whether `source` is a service's instance watch that a warm start
+    /// began before the service's CRD was seen.
+    pub fn unconfirmed_warm_watch(&self, source: &str) -> bool {
+        source.strip_prefix("instances:").is_some_and(|service| {
+            self.services.contains_key(service) && !self.crds.contains_key(service)
+        })
+    }
+
+    /// What the warm-start cache keeps: each Operator service's CSD and
+    /// where its CRs are served, sorted by service.
+    pub fn warm_entries(&self) -> Vec<super::warm::Entry> {
+        let mut out: Vec<(&str, super::warm::Entry)> = self
+            .csds
+            .values()
+            .filter_map(|e| {
+                let csd = e.csd.as_ref()?;
+                OperatorServiceSpec::from_csd(csd)?;
+                let target = match self.crds.get(&csd.name) {
+                    Some(Some(crd)) => super::convert::crd_target(crd),
+                    _ => None,
+                };
+                Some((
+                    csd.name.as_str(),
+                    super::warm::Entry {
+                        csd: e.raw.clone()?,
+                        target,
+                    },
+                ))
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(b.0));
+        out.into_iter().map(|(_, entry)| entry).collect()
     }
 
     /// A service's watch tasks were (re)started with this generation: its
@@ -1040,6 +1088,7 @@ mod tests {
         CsdEntry {
             name: value["metadata"]["name"].as_str().unwrap_or("").to_owned(),
             csd,
+            raw: Some(Arc::new(value)),
         }
     }
 

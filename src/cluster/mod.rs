@@ -25,6 +25,7 @@ pub mod lite;
 pub mod logs;
 pub mod metrics;
 pub mod ops;
+pub mod warm;
 pub mod watch;
 
 use std::collections::HashMap;
@@ -249,13 +250,22 @@ async fn supervise(
         };
         retry = Duration::from_secs(1);
         let server = info.server.clone();
+        let user = info.user.clone();
         let _ = tx.send(Msg::Cluster(info)).await;
         client_tx.send_replace(Some(client.clone()));
         loop {
+            let warm = opts.cache_dir.as_deref().map(|dir| {
+                let key = warm::key(&server, user.as_deref(), opts.namespace.as_deref());
+                WarmCache {
+                    path: warm::path(dir, &key),
+                    key,
+                }
+            });
             let session = AbortOnDrop(Some(tokio::spawn(gated_session(
                 client.clone(),
                 opts.namespace.clone(),
                 server.clone(),
+                warm,
                 tx.clone(),
                 epoch.clone(),
             ))));
@@ -287,6 +297,7 @@ async fn gated_session(
     client: Client,
     namespace: Option<String>,
     server: String,
+    warm: Option<WarmCache>,
     tx: mpsc::Sender<Msg>,
     epoch: Arc<AtomicU64>,
 ) {
@@ -299,7 +310,16 @@ async fn gated_session(
             }
         }
     };
-    tokio::join!(run_hub(client, namespace, server, session_tx), forward);
+    tokio::join!(
+        run_hub(client, namespace, server, warm, session_tx),
+        forward
+    );
+}
+
+/// A session's warm-start file (`warm`).
+struct WarmCache {
+    path: std::path::PathBuf,
+    key: String,
 }
 
 /// Tasks of one Operator service.
@@ -311,7 +331,13 @@ struct ServiceTasks {
 
 /// The hub of one session: starts the watchers, applies their news to the
 /// caches and flushes coalesced messages.
-async fn run_hub(client: Client, namespace: Option<String>, server: String, tx: mpsc::Sender<Msg>) {
+async fn run_hub(
+    client: Client,
+    namespace: Option<String>,
+    server: String,
+    warm: Option<WarmCache>,
+    tx: mpsc::Sender<Msg>,
+) {
     let (events_tx, mut events) = mpsc::channel::<HubEvent>(HUB_CHANNEL);
     let mut core = JoinSet::new();
     watch::spawn_core(&mut core, &client, namespace.as_deref(), &events_tx);
@@ -324,6 +350,23 @@ async fn run_hub(client: Client, namespace: Option<String>, server: String, tx: 
     let mut reported: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut flush_at: Option<Instant> = None;
     let mut last_flush = Instant::now();
+    // Operator services known from the last session start listing their
+    // instances now, beside the core watches (super::warm).
+    let mut warm_saved: Option<Vec<warm::Entry>> = None;
+    if let Some(cache) = &warm {
+        for service in warm::load(&cache.path, &cache.key) {
+            start_service(
+                &mut state,
+                &mut services,
+                &mut generation,
+                &client,
+                namespace.as_deref(),
+                &events_tx,
+                service.spec,
+                service.target,
+            );
+        }
+    }
 
     loop {
         let due = async {
@@ -340,6 +383,15 @@ async fn run_hub(client: Client, namespace: Option<String>, server: String, tx: 
                 for msg in state.flush() {
                     if tx.send(msg).await.is_err() {
                         return;
+                    }
+                }
+                // Keep the warm start current once the lists are whole.
+                if let Some(cache) = &warm && state.is_synced() {
+                    let entries = state.warm_entries();
+                    if warm_saved.as_ref() != Some(&entries) {
+                        warm_saved = Some(entries.clone());
+                        let (path, key) = (cache.path.clone(), cache.key.clone());
+                        tokio::task::spawn_blocking(move || warm::save(&path, &key, entries));
                     }
                 }
             }
@@ -364,6 +416,12 @@ async fn run_hub(client: Client, namespace: Option<String>, server: String, tx: 
                                     events_tx.clone(),
                                 ))));
                             }
+                        } else if state.unconfirmed_warm_watch(source) {
+                            // A warm start guessed where a service's CRs are
+                            // served and the guess was refused (the CRD moved
+                            // or went): the CRD watch corrects it. A real
+                            // refusal comes again, after the CRD is seen.
+                            tracing::debug!(source, error, "warm-start watch refused");
                         } else {
                             // An answer such as 403: this source will not
                             // list; say so once and do not wait for it.
@@ -390,7 +448,9 @@ async fn run_hub(client: Client, namespace: Option<String>, server: String, tx: 
                 }
                 let csd_change = matches!(event, HubEvent::Csd(_));
                 state.apply(event);
-                if csd_change {
+                // Before the first CSD list completes, the services known
+                // are the warm start's: keep them running until then.
+                if csd_change && state.csds_listed() {
                     reconcile(
                         &mut state,
                         &mut services,
@@ -430,32 +490,51 @@ fn reconcile(
         if services.contains_key(&spec.service) {
             continue;
         }
-        *generation += 1;
-        let generation = *generation;
-        state.begin_service(&spec.service, generation);
-        let instances = tokio::spawn(watch::service_instances(
-            client.clone(),
-            namespace.map(str::to_owned),
-            spec.clone(),
-            generation,
-            tx.clone(),
-        ));
-        let operator = spec.operator.clone().map(|location| {
-            tokio::spawn(watch::operator_health(
-                client.clone(),
-                spec.service.clone(),
-                location,
-                generation,
-                tx.clone(),
-            ))
-        });
-        services.insert(
-            spec.service.clone(),
-            ServiceTasks {
-                spec,
-                _instances: AbortOnDrop(Some(instances)),
-                _operator: AbortOnDrop(operator),
-            },
+        start_service(
+            state, services, generation, client, namespace, tx, spec, None,
         );
     }
+}
+
+/// Starts the tasks of one Operator service; `hint` is where its CRs were
+/// served last time (a warm start), listed before the CRD confirms it.
+#[allow(clippy::too_many_arguments)]
+fn start_service(
+    state: &mut HubState,
+    services: &mut HashMap<String, ServiceTasks>,
+    generation: &mut u64,
+    client: &Client,
+    namespace: Option<&str>,
+    tx: &mpsc::Sender<HubEvent>,
+    spec: OperatorServiceSpec,
+    hint: Option<convert::CrdTarget>,
+) {
+    *generation += 1;
+    let generation = *generation;
+    state.begin_service(&spec.service, generation);
+    let instances = tokio::spawn(watch::service_instances(
+        client.clone(),
+        namespace.map(str::to_owned),
+        spec.clone(),
+        generation,
+        hint,
+        tx.clone(),
+    ));
+    let operator = spec.operator.clone().map(|location| {
+        tokio::spawn(watch::operator_health(
+            client.clone(),
+            spec.service.clone(),
+            location,
+            generation,
+            tx.clone(),
+        ))
+    });
+    services.insert(
+        spec.service.clone(),
+        ServiceTasks {
+            spec,
+            _instances: AbortOnDrop(Some(instances)),
+            _operator: AbortOnDrop(operator),
+        },
+    );
 }

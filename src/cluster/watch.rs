@@ -622,9 +622,15 @@ fn csd_entry(object: DynamicObject) -> Option<CsdEntry> {
             None
         }
     };
+    // Only Operator services go to the warm-start cache.
+    let raw = csd
+        .as_ref()
+        .and_then(|c| OperatorServiceSpec::from_csd(c))
+        .map(|_| Arc::new(value));
     Some(CsdEntry {
         name: crate::domain::text::clean(&name),
         csd,
+        raw,
     })
 }
 
@@ -781,6 +787,7 @@ pub async fn service_instances(
     namespace: Option<String>,
     spec: OperatorServiceSpec,
     generation: u64,
+    hint: Option<CrdTarget>,
     tx: Sender<HubEvent>,
 ) {
     let service = spec.service.clone();
@@ -809,6 +816,19 @@ pub async fn service_instances(
     let mut seen_in_list = false;
     // Dropping the guard (task aborted or ended) stops the CR watch too.
     let mut instances = AbortOnDrop::default();
+    // A warm start lists the CRs now; the CRD list below confirms the
+    // target (kept) or corrects it (restarted).
+    if let Some(target) = hint {
+        instances = spawn_instances(
+            &client,
+            namespace.as_deref(),
+            &spec,
+            generation,
+            &target,
+            &tx,
+        );
+        current = Some(Some(target));
+    }
     while let Some(item) = crd_stream.next().await {
         let (next, seen) = match item {
             Ok(WatchEvent::Init) => {
@@ -845,32 +865,14 @@ pub async fn service_instances(
         current = Some(next.clone());
         match next {
             Some(target) => {
-                let resource = target.api_resource();
-                let api: Api<DynamicObject> = match (&namespace, target.namespaced) {
-                    (Some(ns), true) => Api::namespaced_with(client.clone(), ns, &resource),
-                    _ => Api::all_with(client.clone(), &resource),
-                };
-                let definition = spec.version_definition.clone();
-                let service = service.clone();
-                let wrap_service = service.clone();
-                let tx = tx.clone();
-                let source = source.clone();
-                instances = AbortOnDrop(Some(tokio::spawn(async move {
-                    pump(
-                        watch_stream(api, watcher::Config::default()),
-                        &source,
-                        tx,
-                        move |obj: DynamicObject| {
-                            convert::instance_from_object(&service, definition.as_ref(), &obj)
-                        },
-                        move |change| HubEvent::Instances {
-                            service: wrap_service.clone(),
-                            generation,
-                            change,
-                        },
-                    )
-                    .await;
-                })));
+                instances = spawn_instances(
+                    &client,
+                    namespace.as_deref(),
+                    &spec,
+                    generation,
+                    &target,
+                    &tx,
+                );
             }
             None => {
                 tracing::warn!(service, crd = crd_name, "CRD not found");
@@ -879,6 +881,43 @@ pub async fn service_instances(
         }
     }
     drop(instances);
+}
+
+/// Starts the watch of a service's CRs where its CRD serves them.
+fn spawn_instances(
+    client: &Client,
+    namespace: Option<&str>,
+    spec: &OperatorServiceSpec,
+    generation: u64,
+    target: &CrdTarget,
+    tx: &Sender<HubEvent>,
+) -> AbortOnDrop {
+    let resource = target.api_resource();
+    let api: Api<DynamicObject> = match (namespace, target.namespaced) {
+        (Some(ns), true) => Api::namespaced_with(client.clone(), ns, &resource),
+        _ => Api::all_with(client.clone(), &resource),
+    };
+    let definition = spec.version_definition.clone();
+    let service = spec.service.clone();
+    let wrap_service = service.clone();
+    let source = format!("instances:{service}");
+    let tx = tx.clone();
+    AbortOnDrop(Some(tokio::spawn(async move {
+        pump(
+            watch_stream(api, watcher::Config::default()),
+            &source,
+            tx,
+            move |obj: DynamicObject| {
+                convert::instance_from_object(&service, definition.as_ref(), &obj)
+            },
+            move |change| HubEvent::Instances {
+                service: wrap_service.clone(),
+                generation,
+                change,
+            },
+        )
+        .await;
+    })))
 }
 
 /// Aborts a task when dropped (a task handle alone does not).

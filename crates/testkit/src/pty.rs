@@ -583,6 +583,7 @@ impl OsctuiSession {
             &[
                 ("OSCTUI_CONFIG_DIR", &config.to_string_lossy()),
                 ("OSCTUI_DATA_DIR", &home.join("data").to_string_lossy()),
+                ("OSCTUI_CACHE_DIR", &home.join("cache").to_string_lossy()),
                 ("OSCTUI_LOG", &home.join("osctui.log").to_string_lossy()),
                 ("NO_COLOR", ""),
             ],
