@@ -174,16 +174,9 @@ fn save_in_background(file_name: String, text: String, notices: mpsc::Sender<Msg
 /// backtrace (seconds of symbolizing under `RUST_BACKTRACE=1`), which once
 /// held a hung-up console past its exit deadline (tests/e2e_signals.rs).
 fn draw(guard: &mut TerminalGuard, state: &State, theme: &Theme) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let backend = guard.terminal.backend_mut();
-    // Synchronized output: the terminal shows the frame whole, never torn.
-    crossterm::queue!(backend, crossterm::terminal::BeginSynchronizedUpdate)?;
     guard
-        .terminal
-        .draw(|frame| crate::ui::draw(frame, state, theme))?;
-    let backend = guard.terminal.backend_mut();
-    crossterm::queue!(backend, crossterm::terminal::EndSynchronizedUpdate)?;
-    backend.flush()
+        .present(|frame| crate::ui::draw_screen(frame, state, theme))
+        .map(|_| ())
 }
 
 /// A draw failed: the terminal is gone (an SSH session dropped, EIO). The

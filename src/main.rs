@@ -138,6 +138,7 @@ async fn main() -> Result<()> {
         prometheus: config.settings.prometheus.clone(),
         readonly: state.readonly,
         helm_charts: config.settings.helm_charts.clone(),
+        cache_dir: osctui::config::cache_dir(),
     };
     let exit = osctui::app::run(state, theme, options).await?;
     tracing::info!(?exit, "osctui stopped");
@@ -159,7 +160,13 @@ fn init_tracing() -> Option<tracing_appender::non_blocking::WorkerGuard> {
         .append(true)
         .open(&path)
         .ok()?;
-    let (writer, guard) = tracing_appender::non_blocking(file);
+    // The default queue holds 128,000 lines, allocated and touched up
+    // front: 4 MB and about 1.5 ms before the first frame. Diagnostics are
+    // a few lines a minute; a full queue drops lines rather than wait.
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(1024)
+        .lossy(true)
+        .finish(file);
     // kube-client logs request failures at ERROR; the console shows them as
     // a banner already, so they are off unless RUST_LOG asks for them.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

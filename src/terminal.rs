@@ -1,7 +1,7 @@
 //! The terminal: raw mode, alternate screen, mouse, and putting everything
 //! back however the console ends (return, error, panic or signal).
 
-use std::io::{BufWriter, Stdout, Write};
+use std::io::{Stdout, Write};
 use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -12,20 +12,76 @@ use crossterm::event::{
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
-use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Position, Rect};
+use ratatui::{Frame, Terminal};
 
 use crate::action::MouseInput;
 use crate::keymap::{KeyCode, KeyPress};
 
-/// The backend osctui draws on. Output is buffered so a frame leaves in
-/// one write, which matters over a slow SSH link.
-pub type Backend = CrosstermBackend<BufWriter<Stdout>>;
+/// The backend osctui draws on.
+pub type Backend = CrosstermBackend<FrameWriter>;
+
+/// What the backend writes to. A frame's bytes are collected and leave in
+/// one write when flushed, which matters over a slow SSH link, with the
+/// redundant resets ratatui ends every frame with squeezed out.
+pub struct FrameWriter {
+    out: Stdout,
+    buf: Vec<u8>,
+}
+
+impl FrameWriter {
+    fn new() -> Self {
+        Self {
+            out: std::io::stdout(),
+            buf: Vec::with_capacity(64 * 1024),
+        }
+    }
+}
+
+impl Write for FrameWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        squeeze_resets(&mut self.buf);
+        let written = self
+            .out
+            .write_all(&self.buf)
+            .and_then(|()| self.out.flush());
+        self.buf.clear();
+        written
+    }
+}
+
+/// ratatui's crossterm backend ends each frame by resetting foreground,
+/// background and underline colours, then every attribute; SGR 0 alone
+/// resets all of them. 16 of the 20 bytes go (a cursor move is ~430 B).
+fn squeeze_resets(buf: &mut Vec<u8>) {
+    const LONG: &[u8] = b"\x1b[39m\x1b[49m\x1b[59m\x1b[0m";
+    const KEEP: usize = 4; // "\x1b[0m"
+    let mut from = 0;
+    while let Some(at) = buf[from..]
+        .windows(LONG.len())
+        .position(|w| w == LONG)
+        .map(|p| p + from)
+    {
+        buf.drain(at..at + LONG.len() - KEEP);
+        from = at + KEEP;
+    }
+}
 
 /// Takes over the terminal; restores it when dropped.
 pub struct TerminalGuard {
     /// The ratatui terminal (dropped by the guard, see its `Drop`).
     pub terminal: ManuallyDrop<Terminal<Backend>>,
+    /// The frame on screen (empty before the first) and the cursor shown
+    /// with it (None: hidden), so an identical frame is not sent again.
+    shown: Buffer,
+    shown_cursor: Option<Position>,
 }
 
 impl TerminalGuard {
@@ -35,7 +91,7 @@ impl TerminalGuard {
     pub fn enter() -> std::io::Result<Self> {
         install_panic_hook();
         enable_raw_mode()?;
-        let mut out = BufWriter::with_capacity(64 * 1024, std::io::stdout());
+        let mut out = FrameWriter::new();
         let setup = crossterm::execute!(out, EnterAlternateScreen, EnableMouseCapture);
         if let Err(err) = setup {
             restore();
@@ -46,6 +102,8 @@ impl TerminalGuard {
                 let _ = terminal.hide_cursor();
                 Ok(Self {
                     terminal: ManuallyDrop::new(terminal),
+                    shown: Buffer::empty(Rect::ZERO),
+                    shown_cursor: None,
                 })
             }
             Err(err) => {
@@ -53,6 +111,56 @@ impl TerminalGuard {
                 Err(err)
             }
         }
+    }
+}
+
+impl TerminalGuard {
+    /// Renders a frame with `render` (which returns where the cursor goes,
+    /// None: hidden) and sends what changed as one synchronized update, so
+    /// the terminal shows it whole. A frame identical to the one on screen
+    /// sends nothing at all: a watch change that alters nothing visible
+    /// costs no bytes. Returns whether anything was written.
+    pub fn present(
+        &mut self,
+        render: impl FnOnce(&mut Frame) -> Option<Position>,
+    ) -> std::io::Result<bool> {
+        let terminal = &mut *self.terminal;
+        terminal.autoresize()?;
+        let cursor = render(&mut terminal.get_frame());
+        let current = terminal.current_buffer_mut();
+        if current.area == self.shown.area
+            && current.content == self.shown.content
+            && cursor == self.shown_cursor
+        {
+            // The next frame renders on a blank buffer, as after a draw.
+            current.reset();
+            return Ok(false);
+        }
+        self.shown.area = current.area;
+        self.shown.content.clone_from(&current.content);
+        crossterm::queue!(
+            terminal.backend_mut(),
+            crossterm::terminal::BeginSynchronizedUpdate
+        )?;
+        terminal.flush()?;
+        // Writing cells moves the terminal's cursor: a shown one is put
+        // back every frame; hiding it is sent only when that changes.
+        match cursor {
+            Some(position) => {
+                if self.shown_cursor.is_none() {
+                    terminal.show_cursor()?;
+                }
+                terminal.set_cursor_position(position)?;
+            }
+            None if self.shown_cursor.is_some() => terminal.hide_cursor()?,
+            None => {}
+        }
+        self.shown_cursor = cursor;
+        terminal.swap_buffers();
+        let backend = terminal.backend_mut();
+        crossterm::queue!(backend, crossterm::terminal::EndSynchronizedUpdate)?;
+        backend.flush()?;
+        Ok(true)
     }
 }
 
@@ -186,6 +294,20 @@ pub fn mouse_input(event: MouseEvent) -> Option<MouseInput> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_frame_end_resets_are_squeezed_to_one() {
+        let mut buf = b"\x1b[2;1Hab\x1b[39m\x1b[49m\x1b[59m\x1b[0m\x1b[?2026l".to_vec();
+        squeeze_resets(&mut buf);
+        assert_eq!(buf, b"\x1b[2;1Hab\x1b[0m\x1b[?2026l");
+        // Twice in one buffer (two frames), and nothing else touched.
+        let mut two = [&b"x\x1b[39m\x1b[49m\x1b[59m\x1b[0m"[..]; 2].concat();
+        squeeze_resets(&mut two);
+        assert_eq!(two, b"x\x1b[0mx\x1b[0m");
+        let mut other = b"\x1b[39m\x1b[49mtext\x1b[0m".to_vec();
+        squeeze_resets(&mut other);
+        assert_eq!(other, b"\x1b[39m\x1b[49mtext\x1b[0m");
+    }
 
     #[test]
     fn keys_convert_like_the_keymap_spells_them() {

@@ -22,7 +22,7 @@ pub mod top_bar;
 pub mod widgets;
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Position, Rect};
 
 use crate::action::View;
 use crate::keymap::Mode;
@@ -31,9 +31,18 @@ use crate::theme::Theme;
 
 /// Draws the whole screen for the state.
 pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
+    if let Some(position) = draw_screen(frame, state, theme) {
+        frame.set_cursor_position(position);
+    }
+}
+
+/// Draws the whole screen for the state and returns where the terminal's
+/// cursor goes (None: hidden), for a caller that presents the frame itself
+/// (`crate::terminal::TerminalGuard::present`).
+pub fn draw_screen(frame: &mut Frame, state: &State, theme: &Theme) -> Option<Position> {
     let area = frame.area();
     if area.width == 0 || area.height == 0 {
-        return;
+        return None;
     }
     let layout = state.layout();
     let buf = frame.buffer_mut();
@@ -62,11 +71,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
         Mode::Picker => picker::draw(buf, area, state, theme),
         _ => {}
     }
-    if let Some(position) = cursor
-        && matches!(state.mode, Mode::FilterInput | Mode::CommandInput)
-    {
-        frame.set_cursor_position(position);
-    }
+    cursor.filter(|_| matches!(state.mode, Mode::FilterInput | Mode::CommandInput))
 }
 
 /// The body rows, clipped to the frame and kept off the bottom line.
