@@ -29,7 +29,10 @@
 //! --kubeconfig --namespace --instance --pod --container --stream-file
 //! --backlog LINES --tail N --rates A,B --seconds S --memory-minutes M
 //! --memory-rate R [--tools osctui,k9s,kdash,kubectl] [--kwok-pid P]
-//! [--apiserver-pid P]
+//! [--apiserver-pid P] [--osctui-log-lines N]
+//!
+//! `--osctui-log-lines` sets osctui's line cap (`logLines`, default 50,000)
+//! for a comparison at another tool's cap (kdash keeps 10,000).
 
 use std::collections::HashMap;
 use std::io::{BufRead as _, BufReader, Write as _};
@@ -55,7 +58,10 @@ const FIRST_LINE_TIMEOUT: Duration = Duration::from_secs(60);
 const NEWEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest wait for the newest written line once writing stopped.
 const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(30);
-const TOOLS: [&str; 4] = ["osctui", "k9s", "kdash", "kubectl"];
+/// `kubectl-timestamps` is `kubectl logs -f --timestamps`: the request
+/// osctui makes (it orders and resumes streams by the API server's
+/// timestamps), for telling the server's cost from the console's.
+const TOOLS: [&str; 5] = ["osctui", "k9s", "kdash", "kubectl", "kubectl-timestamps"];
 
 fn main() -> std::process::ExitCode {
     match Args::parse().and_then(|args| run(&args)) {
@@ -84,6 +90,8 @@ struct Args {
     tools: Vec<&'static str>,
     kwok_pid: Option<u32>,
     apiserver_pid: Option<u32>,
+    /// osctui's `logLines`; None: its default.
+    osctui_log_lines: Option<u64>,
 }
 
 impl Args {
@@ -125,7 +133,7 @@ impl Args {
         }
         let mut bins = HashMap::new();
         for tool in &tools {
-            let path = get(tool)?;
+            let path = get(tool.strip_suffix("-timestamps").unwrap_or(tool))?;
             // The pty harness resolves a relative path through PATH; the
             // link's own name stays (the sandbox's kubectl is a multi-call
             // binary that reads it).
@@ -149,6 +157,13 @@ impl Args {
             tools,
             kwok_pid: pid("kwok-pid"),
             apiserver_pid: pid("apiserver-pid"),
+            osctui_log_lines: map
+                .get("osctui-log-lines")
+                .map(|n| {
+                    n.parse()
+                        .map_err(|_| "--osctui-log-lines must be a number".to_owned())
+                })
+                .transpose()?,
         })
     }
 }
@@ -221,7 +236,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// command) opens the logs.
 enum Ready {
     Pty(Console, &'static str),
-    Kubectl,
+    /// kubectl to a pipe; with `--timestamps` or not.
+    Kubectl(bool),
 }
 
 /// Config, data and cache directories of the tools under test.
@@ -252,6 +268,13 @@ fn prepare(tool: &str, args: &Args) -> Result<Ready, String> {
     match tool {
         "osctui" => {
             let home = dir_str(&dir, "home")?;
+            if let Some(lines) = args.osctui_log_lines {
+                std::fs::write(
+                    Path::new(&home).join("config.yaml"),
+                    format!("logLines: {lines}\n"),
+                )
+                .map_err(|e| format!("cannot write osctui's config: {e}"))?;
+            }
             let log = dir.join("osctui.log").to_string_lossy().into_owned();
             let c = spawn(
                 &[
@@ -355,7 +378,8 @@ fn prepare(tool: &str, args: &Args) -> Result<Ready, String> {
             settle();
             Ok(Ready::Pty(c, "\r"))
         }
-        "kubectl" => Ok(Ready::Kubectl),
+        "kubectl" => Ok(Ready::Kubectl(false)),
+        "kubectl-timestamps" => Ok(Ready::Kubectl(true)),
         other => Err(format!("unknown tool {other}")),
     }
 }
@@ -374,8 +398,12 @@ fn open(ready: Ready, args: &Args) -> Result<(Viewer, Instant), String> {
             send(&c, key)?;
             Ok((Viewer::Pty(c), at))
         }
-        Ready::Kubectl => {
-            let bin = args.bins.get("kubectl").ok_or("no kubectl")?;
+        Ready::Kubectl(timestamps) => {
+            let bin = args
+                .bins
+                .get("kubectl")
+                .or_else(|| args.bins.get("kubectl-timestamps"))
+                .ok_or("no kubectl")?;
             let tail = format!("--tail={}", args.tail);
             let at = Instant::now();
             let mut child = Command::new(bin)
@@ -391,6 +419,7 @@ fn open(ready: Ready, args: &Args) -> Result<(Viewer, Instant), String> {
                     &args.container,
                     &args.pod,
                 ])
+                .args(timestamps.then_some("--timestamps"))
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
