@@ -221,6 +221,7 @@ async fn supervise(
 ) {
     let mut retry = Duration::from_secs(1);
     loop {
+        let started = Instant::now();
         let _ = tx.send(Msg::ContextsListed(list_contexts(&opts))).await;
         let loaded = load_config(&opts)
             .await
@@ -249,6 +250,7 @@ async fn supervise(
             }
         };
         retry = Duration::from_secs(1);
+        tracing::debug!(elapsed = ?started.elapsed(), "kubeconfig read, client built");
         let server = info.server.clone();
         let user = info.user.clone();
         let _ = tx.send(Msg::Cluster(info)).await;
@@ -338,12 +340,18 @@ async fn run_hub(
     warm: Option<WarmCache>,
     tx: mpsc::Sender<Msg>,
 ) {
+    let session_started = Instant::now();
     let (events_tx, mut events) = mpsc::channel::<HubEvent>(HUB_CHANNEL);
     let mut core = JoinSet::new();
     watch::spawn_core(&mut core, &client, namespace.as_deref(), &events_tx);
     let mut state = HubState::new();
-    let mut services: HashMap<String, ServiceTasks> = HashMap::new();
-    let mut generation = 0u64;
+    let mut services = OperatorServices {
+        tasks: HashMap::new(),
+        generation: 0,
+        client: client.clone(),
+        namespace: namespace.clone(),
+        tx: events_tx.clone(),
+    };
     let mut disconnected = false;
     // Dropping the guard stops the probe.
     let mut _probe = AbortOnDrop::default();
@@ -355,16 +363,7 @@ async fn run_hub(
     let mut warm_saved: Option<Vec<warm::Entry>> = None;
     if let Some(cache) = &warm {
         for service in warm::load(&cache.path, &cache.key) {
-            start_service(
-                &mut state,
-                &mut services,
-                &mut generation,
-                &client,
-                namespace.as_deref(),
-                &events_tx,
-                service.spec,
-                service.target,
-            );
+            services.start(&mut state, service.spec, service.target);
         }
     }
 
@@ -381,6 +380,9 @@ async fn run_hub(
                 flush_at = None;
                 last_flush = Instant::now();
                 for msg in state.flush() {
+                    if matches!(msg, Msg::Synced) {
+                        tracing::debug!(elapsed = ?session_started.elapsed(), "first complete list sent");
+                    }
                     if tx.send(msg).await.is_err() {
                         return;
                     }
@@ -451,14 +453,7 @@ async fn run_hub(
                 // Before the first CSD list completes, the services known
                 // are the warm start's: keep them running until then.
                 if csd_change && state.csds_listed() {
-                    reconcile(
-                        &mut state,
-                        &mut services,
-                        &mut generation,
-                        &client,
-                        namespace.as_deref(),
-                        &events_tx,
-                    );
+                    services.reconcile(&mut state);
                 }
                 if flush_at.is_none() && state.has_output() {
                     flush_at = Some((last_flush + FLUSH_INTERVAL).max(Instant::now()));
@@ -468,73 +463,69 @@ async fn run_hub(
     }
 }
 
-/// Starts, restarts and stops the tasks of Operator services after the
-/// CSDs changed.
-fn reconcile(
-    state: &mut HubState,
-    services: &mut HashMap<String, ServiceTasks>,
-    generation: &mut u64,
-    client: &Client,
-    namespace: Option<&str>,
-    tx: &mpsc::Sender<HubEvent>,
-) {
-    let wanted = state.operator_services();
-    services.retain(|name, tasks| {
-        let keep = wanted.iter().any(|w| w == &tasks.spec);
-        if !keep {
-            state.end_service(name);
-        }
-        keep
-    });
-    for spec in wanted {
-        if services.contains_key(&spec.service) {
-            continue;
-        }
-        start_service(
-            state, services, generation, client, namespace, tx, spec, None,
-        );
-    }
+/// The watch tasks of the Operator services of one session.
+struct OperatorServices {
+    tasks: HashMap<String, ServiceTasks>,
+    /// Bumped for every start, so news of stopped tasks is told apart.
+    generation: u64,
+    client: Client,
+    namespace: Option<String>,
+    tx: mpsc::Sender<HubEvent>,
 }
 
-/// Starts the tasks of one Operator service; `hint` is where its CRs were
-/// served last time (a warm start), listed before the CRD confirms it.
-#[allow(clippy::too_many_arguments)]
-fn start_service(
-    state: &mut HubState,
-    services: &mut HashMap<String, ServiceTasks>,
-    generation: &mut u64,
-    client: &Client,
-    namespace: Option<&str>,
-    tx: &mpsc::Sender<HubEvent>,
-    spec: OperatorServiceSpec,
-    hint: Option<convert::CrdTarget>,
-) {
-    *generation += 1;
-    let generation = *generation;
-    state.begin_service(&spec.service, generation);
-    let instances = tokio::spawn(watch::service_instances(
-        client.clone(),
-        namespace.map(str::to_owned),
-        spec.clone(),
-        generation,
-        hint,
-        tx.clone(),
-    ));
-    let operator = spec.operator.clone().map(|location| {
-        tokio::spawn(watch::operator_health(
-            client.clone(),
-            spec.service.clone(),
-            location,
+impl OperatorServices {
+    /// Starts, restarts and stops the tasks after the CSDs changed.
+    fn reconcile(&mut self, state: &mut HubState) {
+        let wanted = state.operator_services();
+        self.tasks.retain(|name, tasks| {
+            let keep = wanted.iter().any(|w| w == &tasks.spec);
+            if !keep {
+                state.end_service(name);
+            }
+            keep
+        });
+        for spec in wanted {
+            if !self.tasks.contains_key(&spec.service) {
+                self.start(state, spec, None);
+            }
+        }
+    }
+
+    /// Starts the tasks of one service; `hint` is where its CRs were
+    /// served last time (a warm start), listed before the CRD confirms it.
+    fn start(
+        &mut self,
+        state: &mut HubState,
+        spec: OperatorServiceSpec,
+        hint: Option<convert::CrdTarget>,
+    ) {
+        self.generation += 1;
+        let generation = self.generation;
+        state.begin_service(&spec.service, generation);
+        let instances = tokio::spawn(watch::service_instances(
+            self.client.clone(),
+            self.namespace.clone(),
+            spec.clone(),
             generation,
-            tx.clone(),
-        ))
-    });
-    services.insert(
-        spec.service.clone(),
-        ServiceTasks {
-            spec,
-            _instances: AbortOnDrop(Some(instances)),
-            _operator: AbortOnDrop(operator),
-        },
-    );
+            hint,
+            self.tx.clone(),
+        ));
+        let operator = spec.operator.clone().map(|location| {
+            tokio::spawn(watch::operator_health(
+                self.client.clone(),
+                spec.service.clone(),
+                location,
+                generation,
+                self.tx.clone(),
+            ))
+        });
+        self.tasks.insert(
+            spec.service.clone(),
+            ServiceTasks {
+                spec,
+                _instances: AbortOnDrop(Some(instances)),
+                _operator: AbortOnDrop(operator),
+            },
+        );
+    }
 }

@@ -622,11 +622,18 @@ fn csd_entry(object: DynamicObject) -> Option<CsdEntry> {
             None
         }
     };
-    // Only Operator services go to the warm-start cache.
+    // Only Operator services go to the warm-start cache, without the
+    // managedFields nobody reads.
     let raw = csd
         .as_ref()
         .and_then(|c| OperatorServiceSpec::from_csd(c))
-        .map(|_| Arc::new(value));
+        .map(|_| {
+            let mut value = value;
+            if let Some(meta) = value.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+                meta.remove("managedFields");
+            }
+            Arc::new(value)
+        });
     Some(CsdEntry {
         name: crate::domain::text::clean(&name),
         csd,
@@ -692,6 +699,7 @@ async fn releases(api: Api<Secret>, tx: Sender<HubEvent>) {
     let mut tracker = ReleaseTracker::default();
     // During a relist: the newest Secret seen per release.
     let mut buffer: HashMap<(String, String), (u64, Secret)> = HashMap::new();
+    let started = std::time::Instant::now();
     while let Some(item) = stream.next().await {
         let changes: Vec<Change<ReleaseInfo>> = match item {
             Ok(WatchEvent::Init) => {
@@ -714,6 +722,7 @@ async fn releases(api: Api<Secret>, tx: Sender<HubEvent>) {
                 Vec::new()
             }
             Ok(WatchEvent::InitDone) => {
+                tracing::debug!(source = "releases", items = buffer.len(), elapsed = ?started.elapsed(), "list done");
                 let mut out: Vec<Change<ReleaseInfo>> = buffer
                     .drain()
                     .filter_map(|(_, (_, secret))| decode(&secret))
