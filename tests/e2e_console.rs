@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use kube::api::{Api, DeleteParams, DynamicObject, PostParams};
 use kube::core::{ApiResource, GroupVersionKind};
+use osctui_testkit::pty::ok;
 use osctui_testkit::pty::{Console, OsctuiSession};
 
 /// Generous: the first frames wait for the watches' first lists.
@@ -25,10 +26,6 @@ async fn console(args: &[&str], cols: u16, rows: u16) -> Option<(kube::Client, C
 fn esc(console: &Console) {
     let _ = console.key_esc();
     std::thread::sleep(Duration::from_millis(150));
-}
-
-fn ok(result: Result<String, String>) -> String {
-    result.unwrap_or_else(|err| panic!("{err}"))
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use osctui_testkit::pty::ok;
 use osctui_testkit::pty::{Console, OsctuiSession};
 
 /// Generous: the first frames wait for the watches' first lists.
@@ -24,10 +25,6 @@ async fn console(args: &[&str], cols: u16, rows: u16) -> Option<Console> {
 fn esc(console: &Console) {
     let _ = console.key_esc();
     std::thread::sleep(Duration::from_millis(150));
-}
-
-fn ok(result: Result<String, String>) -> String {
-    result.unwrap_or_else(|err| panic!("{err}"))
 }
 
 /// Opens the Diagnosis tab of the instance `name` from the instances view

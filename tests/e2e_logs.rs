@@ -7,15 +7,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use osctui_testkit::pty::ok;
 use osctui_testkit::pty::{Console, OsctuiSession};
 
 /// Generous: the first frames wait for the watches' first lists.
 const LOAD: Duration = Duration::from_secs(30);
 const STEP: Duration = Duration::from_secs(10);
-
-fn ok(result: Result<String, String>) -> String {
-    result.unwrap_or_else(|err| panic!("{err}"))
-}
 
 /// Esc, then a pause: an Esc followed at once by another key reads as
 /// Alt+key, as in any terminal.

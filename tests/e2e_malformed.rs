@@ -26,6 +26,7 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use kube::Api;
 use kube::api::{DeleteParams, DynamicObject, PostParams};
 use kube::core::{ApiResource, GroupVersionKind};
+use osctui_testkit::pty::ok;
 use osctui_testkit::pty::{Console, OsctuiSession};
 use serde_json::json;
 
@@ -83,10 +84,6 @@ fn csd_resource() -> ApiResource {
         &GroupVersionKind::gvk("osc.io", "v1beta1", "CustomServiceDefinition"),
         "customservicedefinitions",
     )
-}
-
-fn ok(result: Result<String, String>) -> String {
-    result.unwrap_or_else(|err| panic!("{err}"))
 }
 
 /// Esc, then a pause: an Esc followed at once by another key reads as

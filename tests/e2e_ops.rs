@@ -12,6 +12,7 @@
 //! prints "SKIPPED: ..." and returns; with `CI=true` it fails instead.
 
 use osctui_testkit as common;
+use osctui_testkit::pty::{ok, pause};
 
 use std::future::Future;
 use std::path::Path;
@@ -48,14 +49,6 @@ const END: &str = "\x1b[F";
 
 fn binary() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_osctui"))
-}
-
-fn ok(result: Result<String, String>) -> String {
-    result.unwrap_or_else(|err| panic!("{err}"))
-}
-
-fn pause(ms: u64) {
-    std::thread::sleep(Duration::from_millis(ms));
 }
 
 /// Sends keys, then a short pause so the console draws before the next.

@@ -29,6 +29,7 @@ use osctui::state::rows::ServiceKind;
 use osctui_testkit as common;
 use osctui_testkit::faults::{self, Component, Proxy, Stopped};
 use osctui_testkit::pty::{Console, OsctuiSession};
+use osctui_testkit::pty::{ok, pause};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
@@ -45,14 +46,6 @@ const POLL: Duration = Duration::from_millis(200);
 const RELIST: Duration = Duration::from_secs(45);
 const COLS: u16 = 160;
 const ROWS: u16 = 50;
-
-fn ok(result: Result<String, String>) -> String {
-    result.unwrap_or_else(|err| panic!("{err}"))
-}
-
-fn pause(ms: u64) {
-    std::thread::sleep(Duration::from_millis(ms));
-}
 
 fn keys(console: &Console, text: &str) {
     console

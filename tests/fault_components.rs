@@ -15,17 +15,10 @@ use std::time::{Duration, Instant};
 use osctui_testkit as common;
 use osctui_testkit::faults::{self, Component, Stopped};
 use osctui_testkit::pty::{Console, OsctuiSession};
+use osctui_testkit::pty::{ok, pause};
 
 const LOAD: Duration = Duration::from_secs(30);
 const STEP: Duration = Duration::from_secs(20);
-
-fn ok(result: Result<String, String>) -> String {
-    result.unwrap_or_else(|err| panic!("{err}"))
-}
-
-fn pause(ms: u64) {
-    std::thread::sleep(Duration::from_millis(ms));
-}
 
 fn keys(console: &Console, text: &str) {
     console

@@ -17,6 +17,7 @@ use kube::api::{Api, DeleteParams, DynamicObject, PostParams};
 use osctui_testkit as common;
 use osctui_testkit::faults::{self, Proxy};
 use osctui_testkit::pty::{Console, OsctuiSession};
+use osctui_testkit::pty::{ok, pause};
 use serde_json::json;
 
 /// Latency added each way: a round trip takes 600 ms more.
@@ -26,10 +27,6 @@ const CUT_EVERY: Duration = Duration::from_secs(4);
 /// Lists over a slow network, with cuts, take longer than usual.
 const LOAD: Duration = Duration::from_secs(45);
 const STEP: Duration = Duration::from_secs(20);
-
-fn ok(result: Result<String, String>) -> String {
-    result.unwrap_or_else(|err| panic!("{err}"))
-}
 
 fn redises(client: &kube::Client, ns: &str) -> Api<DynamicObject> {
     common::osctest_api(client, ns, "Hwredis", "hwredises")
@@ -182,8 +179,4 @@ async fn a_slow_lossy_connection_keeps_keys_fast_and_converges() {
         let _ = std::fs::remove_dir_all(&home);
     })
     .await;
-}
-
-fn pause(ms: u64) {
-    std::thread::sleep(Duration::from_millis(ms));
 }

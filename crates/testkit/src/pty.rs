@@ -599,6 +599,17 @@ impl OsctuiSession {
     }
 }
 
+/// The screen text of a wait that must succeed, or the test fails with
+/// what was on screen instead.
+pub fn ok(result: Result<String, String>) -> String {
+    result.unwrap_or_else(|err| panic!("{err}"))
+}
+
+/// Lets the console draw before the next key.
+pub fn pause(ms: u64) {
+    std::thread::sleep(std::time::Duration::from_millis(ms));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
