@@ -25,10 +25,10 @@
 //! kubectl with --tail. Prints a Markdown table (ratio to the best peer in
 //! each cell) and the details per tool.
 //!
-//! Usage (all `--name value`): --osctui --k9s --kdash --kubectl BIN
-//! --kubeconfig --namespace --instance --pod --container --stream-file
+//! Usage (all `--name value`): --osctui --k9s --kdash --kubectl --kube-rs BIN
+//! (each needed only when its tool is measured) --kubeconfig --namespace --instance --pod --container --stream-file
 //! --backlog LINES --tail N --rates A,B --seconds S --memory-minutes M
-//! --memory-rate R [--tools osctui,k9s,kdash,kubectl] [--kwok-pid P]
+//! --memory-rate R [--tools osctui,k9s,kdash,kubectl,…] [--kwok-pid P]
 //! [--apiserver-pid P] [--osctui-log-lines N]
 //!
 //! `--osctui-log-lines` sets osctui's line cap (`logLines`, default 50,000)
@@ -61,7 +61,22 @@ const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(30);
 /// `kubectl-timestamps` is `kubectl logs -f --timestamps`: the request
 /// osctui makes (it orders and resumes streams by the API server's
 /// timestamps), for telling the server's cost from the console's.
-const TOOLS: [&str; 5] = ["osctui", "k9s", "kdash", "kubectl", "kubectl-timestamps"];
+/// `kube-rs` and `kube-rs-http2` are not peers but references: a bare
+/// kube-rs reader (osctui-bench-bare-log) that decodes and shows nothing, over
+/// HTTP/1.1 as kube-rs speaks it, or with HTTP/2 offered. What it cannot keep
+/// up with, no console on kube-rs can.
+const TOOLS: [&str; 7] = [
+    "osctui",
+    "k9s",
+    "kdash",
+    "kubectl",
+    "kubectl-timestamps",
+    "kube-rs",
+    "kube-rs-http2",
+];
+
+/// Tools that are references, left out of "the best peer".
+const REFERENCES: [&str; 2] = ["kube-rs", "kube-rs-http2"];
 
 fn main() -> std::process::ExitCode {
     match Args::parse().and_then(|args| run(&args)) {
@@ -133,7 +148,12 @@ impl Args {
         }
         let mut bins = HashMap::new();
         for tool in &tools {
-            let path = get(tool.strip_suffix("-timestamps").unwrap_or(tool))?;
+            let binary = match *tool {
+                "kubectl-timestamps" => "kubectl",
+                "kube-rs-http2" => "kube-rs",
+                other => other,
+            };
+            let path = get(binary)?;
             // The pty harness resolves a relative path through PATH; the
             // link's own name stays (the sandbox's kubectl is a multi-call
             // binary that reads it).
@@ -207,12 +227,13 @@ impl Viewer {
     fn describe(&self) -> String {
         match self {
             Viewer::Pty(c) => format!("screen:\n{}", c.screen_text()),
-            Viewer::Pipe(p) => format!("kubectl stderr: {}", lock(&p.stderr)),
+            Viewer::Pipe(p) => format!("stderr: {}", lock(&p.stderr)),
         }
     }
 }
 
-/// `kubectl logs -f` read line by line from its standard output.
+/// `kubectl logs -f` (or the bare reader) read line by line from its
+/// standard output.
 struct PipeReader {
     child: Child,
     child_pid: u32,
@@ -236,8 +257,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// command) opens the logs.
 enum Ready {
     Pty(Console, &'static str),
-    /// kubectl to a pipe; with `--timestamps` or not.
-    Kubectl(bool),
+    /// A command writing the log to a pipe: kubectl (with `--timestamps` or
+    /// not) or the bare reader.
+    Pipe(String),
 }
 
 /// Config, data and cache directories of the tools under test.
@@ -378,8 +400,9 @@ fn prepare(tool: &str, args: &Args) -> Result<Ready, String> {
             settle();
             Ok(Ready::Pty(c, "\r"))
         }
-        "kubectl" => Ok(Ready::Kubectl(false)),
-        "kubectl-timestamps" => Ok(Ready::Kubectl(true)),
+        "kubectl" | "kubectl-timestamps" | "kube-rs" | "kube-rs-http2" => {
+            Ok(Ready::Pipe(tool.to_owned()))
+        }
         other => Err(format!("unknown tool {other}")),
     }
 }
@@ -398,28 +421,55 @@ fn open(ready: Ready, args: &Args) -> Result<(Viewer, Instant), String> {
             send(&c, key)?;
             Ok((Viewer::Pty(c), at))
         }
-        Ready::Kubectl(timestamps) => {
+        Ready::Pipe(tool) => {
             let bin = args
                 .bins
-                .get("kubectl")
-                .or_else(|| args.bins.get("kubectl-timestamps"))
-                .ok_or("no kubectl")?;
-            let tail = format!("--tail={}", args.tail);
+                .get(tool.as_str())
+                .ok_or_else(|| format!("no binary for {tool}"))?;
+            let tail = args.tail.to_string();
+            let argv: Vec<&str> = match tool.as_str() {
+                "kube-rs" | "kube-rs-http2" => {
+                    let mut argv = vec![
+                        "--kubeconfig",
+                        &args.kubeconfig,
+                        "--namespace",
+                        &args.namespace,
+                        "--pod",
+                        &args.pod,
+                        "--container",
+                        &args.container,
+                        "--tail",
+                        &tail,
+                        "--print",
+                    ];
+                    if tool == "kube-rs-http2" {
+                        argv.push("--http2");
+                    }
+                    argv
+                }
+                _ => {
+                    let mut argv = vec![
+                        "--kubeconfig",
+                        &args.kubeconfig,
+                        "-n",
+                        &args.namespace,
+                        "logs",
+                        "-f",
+                        "--tail",
+                        &tail,
+                        "-c",
+                        &args.container,
+                        &args.pod,
+                    ];
+                    if tool == "kubectl-timestamps" {
+                        argv.push("--timestamps");
+                    }
+                    argv
+                }
+            };
             let at = Instant::now();
             let mut child = Command::new(bin)
-                .args([
-                    "--kubeconfig",
-                    &args.kubeconfig,
-                    "-n",
-                    &args.namespace,
-                    "logs",
-                    "-f",
-                    &tail,
-                    "-c",
-                    &args.container,
-                    &args.pod,
-                ])
-                .args(timestamps.then_some("--timestamps"))
+                .args(&argv)
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
@@ -973,7 +1023,7 @@ fn print_table(args: &Args, outcomes: &[(&str, Result<Outcome, String>)]) {
             .values
             .iter()
             .zip(&names)
-            .filter(|(_, n)| **n != "osctui")
+            .filter(|(_, n)| **n != "osctui" && !REFERENCES.contains(*n))
             .filter_map(|(v, _)| *v);
         let best = if m.lower_better {
             peers.fold(None, |b: Option<f64>, v| Some(b.map_or(v, |b| b.min(v))))
@@ -996,8 +1046,8 @@ fn print_table(args: &Args, outcomes: &[(&str, Result<Outcome, String>)]) {
     }
     println!();
     println!(
-        "Ratios: figure ÷ the best peer's (k9s, kdash, kubectl); for the rate higher is better, elsewhere lower. \
-         — = not measured (see below)."
+        "Ratios: figure ÷ the best peer's (k9s, kdash, kubectl; kube-rs is a reference, not a peer); \
+         for the rate higher is better, elsewhere lower. — = not measured (see below)."
     );
     println!();
     for (tool, outcome) in outcomes {
