@@ -32,7 +32,10 @@ use crate::state::rows::ServiceKind;
 
 use stream::{Attempt, Done, Outcome};
 
-/// Longest a line waits before it is sent.
+/// At most one batch of lines is sent per window, and a line waits at most
+/// this long. The first lines after a quiet window go at once (the backlog
+/// when the view opens, each line of a slow log); under a flood the batches
+/// come at this pace, which bounds the frames drawn for it.
 const BATCH_WINDOW: Duration = Duration::from_millis(50);
 /// Most lines in one [`LogEvent::Lines`].
 const BATCH_LINES: usize = 2000;
@@ -206,6 +209,8 @@ struct Session {
     attempts: u64,
     pending: Vec<RawLine>,
     flush_at: Option<Instant>,
+    /// When lines were last sent.
+    flushed_at: Option<Instant>,
     config: Config,
     /// LogConfig files by pod uid: (pod, container, files).
     files: BTreeMap<String, (String, String, Vec<String>)>,
@@ -246,6 +251,7 @@ impl Session {
             attempts: 0,
             pending: Vec::new(),
             flush_at: None,
+            flushed_at: None,
             config: Config::Loading,
             files: BTreeMap::new(),
             listing: BTreeMap::new(),
@@ -606,7 +612,11 @@ impl Session {
                 if current {
                     self.pending.extend(lines);
                     if self.flush_at.is_none() {
-                        self.flush_at = Some(Instant::now() + BATCH_WINDOW);
+                        // Right away after a quiet window, else when the
+                        // current window ends.
+                        let now = Instant::now();
+                        let due = self.flushed_at.map_or(now, |t| t + BATCH_WINDOW);
+                        self.flush_at = Some(due.max(now));
                     }
                 }
                 if self.pending.len() >= BATCH_LINES
@@ -653,6 +663,9 @@ impl Session {
     /// held back here waiting for slower streams.
     async fn flush(&mut self) -> Result<(), Closed> {
         self.flush_at = None;
+        if !self.pending.is_empty() {
+            self.flushed_at = Some(Instant::now());
+        }
         while !self.pending.is_empty() {
             let mut lines = if self.pending.len() > BATCH_LINES {
                 let rest = self.pending.split_off(BATCH_LINES);
