@@ -254,23 +254,15 @@ async fn pump(
     let mut buf = vec![0u8; READ_BUFFER];
     loop {
         let n = reader.read(&mut buf).await.map_err(failed)?;
-        if n == 0 {
-            decoder.finish();
-            flush(decoder, out).await?;
-            return Ok(());
-        }
+        let mut ended = n == 0;
         decoder.feed(&buf[..n]);
         // Gather what follows before handing over. A read cut short by the
         // deadline is dropped before it completes, which loses nothing.
         let deadline = tokio::time::Instant::now() + GATHER;
-        let mut ended = false;
-        while decoder.lines.len() < CHUNK_LINES {
+        while !ended && decoder.lines.len() < CHUNK_LINES {
             match tokio::time::timeout_at(deadline, reader.read(&mut buf)).await {
                 Err(_) => break,
-                Ok(Ok(0)) => {
-                    ended = true;
-                    break;
-                }
+                Ok(Ok(0)) => ended = true,
                 Ok(Ok(n)) => decoder.feed(&buf[..n]),
                 Ok(Err(e)) => {
                     flush(decoder, out).await?;
@@ -280,10 +272,11 @@ async fn pump(
         }
         if ended {
             decoder.finish();
-            flush(decoder, out).await?;
-            return Ok(());
         }
         flush(decoder, out).await?;
+        if ended {
+            return Ok(());
+        }
     }
 }
 
