@@ -368,15 +368,20 @@ port_in_use() {
 }
 
 declare -A PORTS_TAKEN=()
-# free_port: a free loopback port, never one handed out earlier in this run.
+# free_port VAR: sets VAR to a free loopback port, never one handed out
+# earlier in this run. It assigns instead of printing, because `$(free_port)`
+# would run in a subshell and forget PORTS_TAKEN: two components once got the
+# same port. Ports are drawn below Linux's ephemeral range (32768-60999), so
+# a client's outgoing connection cannot take a component's port while it is
+# stopped and started again (sandbox/apiserver).
 free_port() {
 	local p i
 	for ((i = 0; i < 200; i++)); do
-		p=$((20000 + RANDOM % 30000))
+		p=$((20000 + RANDOM % 12000))
 		[ -n "${PORTS_TAKEN[$p]:-}" ] && continue
 		port_in_use "$p" && continue
 		PORTS_TAKEN[$p]=1
-		printf '%s' "$p"
+		printf -v "$1" '%s' "$p"
 		return 0
 	done
 	die "no free TCP port found on 127.0.0.1 after 200 tries"
