@@ -640,14 +640,27 @@ async fn create_dynamic(api: &Api<DynamicObject>, object: serde_json::Value) {
     }
 }
 
+/// [`create_kafka`], then waits until the instance reports phase Running at
+/// `version`, Ready and not Failed, with `brokers` replicas. Returns the API
+/// of the namespace's Kafka instances.
+pub async fn scratch_kafka(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    version: &str,
+    brokers: i64,
+) -> Api<DynamicObject> {
+    let hwfkas = create_kafka(client, namespace, name, version, brokers).await;
+    until_kafka_running(&hwfkas, name, version, brokers, SCRATCH_START_TIMEOUT).await;
+    hwfkas
+}
+
 /// Creates a Kafka instance `name` with `brokers` brokers at `version`
 /// (image `registry.invalid/osctest/kafka:<version>`) and its ZooKeeper
 /// `zookeeper` (one server) in the scratch `namespace`, made quick to roll
-/// (pods created without delay, deleted without a grace period), then waits
-/// until the instance reports phase Running at `version`, Ready and not
-/// Failed, with `brokers` replicas. Returns the API of the namespace's
-/// Kafka instances.
-pub async fn scratch_kafka(
+/// (pods created without delay, deleted without a grace period). Returns
+/// the API of the namespace's Kafka instances; waits for nothing.
+pub async fn create_kafka(
     client: &Client,
     namespace: &str,
     name: &str,
@@ -695,7 +708,6 @@ pub async fn scratch_kafka(
         }),
     )
     .await;
-    until_kafka_running(&hwfkas, name, version, brokers, SCRATCH_START_TIMEOUT).await;
     hwfkas
 }
 

@@ -7,7 +7,7 @@ use futures::Stream;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Pod, Service};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
-use kube::runtime::controller::{Action, Controller, Error as ControllerError};
+use kube::runtime::controller::{Action, Error as ControllerError};
 use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher;
@@ -24,8 +24,8 @@ use crate::resources::{
 use crate::status::{self, HwfkaObservation, Phase, PodView, StatefulSetView};
 use crate::version::{self, KAFKA_REPOSITORY};
 use crate::{
-    Context, Error, api, error_policy, name_and_namespace, now, object_key, owned_watch,
-    primary_watch,
+    Context, Error, api, controller, error_policy, name_and_namespace, now, object_key,
+    owned_watch, primary_watch,
 };
 
 /// Default size of a broker's volume (the CRD's default too).
@@ -38,10 +38,7 @@ pub(crate) fn run(
 ) -> impl Stream<Item = Result<(ObjectRef<Hwfka>, Action), ControllerError<Error, watcher::Error>>>
 {
     let client = &ctx.client;
-    let controller = Controller::new(
-        api::<Hwfka>(client, namespace),
-        primary_watch(&ctx.settings),
-    );
+    let controller = controller::<Hwfka>(client, namespace, &ctx.settings);
     let store = controller.store();
     controller
         .owns(api::<StatefulSet>(client, namespace), owned_watch("kafka"))

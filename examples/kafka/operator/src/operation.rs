@@ -15,7 +15,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 use kube::Resource;
 use kube::api::{Api, Patch, PatchParams};
-use kube::runtime::controller::{Action, Controller, Error as ControllerError};
+use kube::runtime::controller::{Action, Error as ControllerError};
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 use serde_json::json;
@@ -24,9 +24,7 @@ use tracing::info;
 use crate::conditions::{self, Wanted};
 use crate::crd::{API_VERSION, Hwfka, HwfkaBackup, HwfkaRestore, OperationStatus};
 use crate::resources::MANAGER;
-use crate::{
-    Context, Error, api, error_policy, name_and_namespace, now, object_key, primary_watch,
-};
+use crate::{Context, Error, controller, error_policy, name_and_namespace, now, object_key};
 
 /// How often a running action is looked at.
 const TICK: Duration = Duration::from_secs(1);
@@ -334,11 +332,11 @@ pub(crate) fn run_backups(
     namespace: Option<&str>,
 ) -> impl Stream<Item = Result<(ObjectRef<HwfkaBackup>, Action), ControllerError<Error, watcher::Error>>>
 {
-    Controller::new(
-        api::<HwfkaBackup>(&ctx.client, namespace),
-        primary_watch(&ctx.settings),
+    controller::<HwfkaBackup>(&ctx.client, namespace, &ctx.settings).run(
+        reconcile_backup,
+        error_policy,
+        ctx,
     )
-    .run(reconcile_backup, error_policy, ctx)
 }
 
 /// The HwfkaRestore controller.
@@ -347,11 +345,11 @@ pub(crate) fn run_restores(
     namespace: Option<&str>,
 ) -> impl Stream<Item = Result<(ObjectRef<HwfkaRestore>, Action), ControllerError<Error, watcher::Error>>>
 {
-    Controller::new(
-        api::<HwfkaRestore>(&ctx.client, namespace),
-        primary_watch(&ctx.settings),
+    controller::<HwfkaRestore>(&ctx.client, namespace, &ctx.settings).run(
+        reconcile_restore,
+        error_policy,
+        ctx,
     )
-    .run(reconcile_restore, error_policy, ctx)
 }
 
 async fn reconcile_backup(obj: Arc<HwfkaBackup>, ctx: Arc<Context>) -> Result<Action, Error> {

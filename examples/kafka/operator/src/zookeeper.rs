@@ -8,7 +8,7 @@ use futures::Stream;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{Pod, Service};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
-use kube::runtime::controller::{Action, Controller, Error as ControllerError};
+use kube::runtime::controller::{Action, Error as ControllerError};
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 use kube::{Resource as _, ResourceExt as _};
@@ -23,8 +23,7 @@ use crate::resources::{
 use crate::status::{self, Phase, PodView, StatefulSetView, ZookeeperObservation};
 use crate::version::{self, ZOOKEEPER_REPOSITORY};
 use crate::{
-    Context, Error, api, error_policy, name_and_namespace, now, object_key, owned_watch,
-    primary_watch,
+    Context, Error, api, controller, error_policy, name_and_namespace, now, object_key, owned_watch,
 };
 
 /// The Zookeeper controller, as a stream of reconcile results.
@@ -34,25 +33,22 @@ pub(crate) fn run(
 ) -> impl Stream<Item = Result<(ObjectRef<Zookeeper>, Action), ControllerError<Error, watcher::Error>>>
 {
     let client = &ctx.client;
-    Controller::new(
-        api::<Zookeeper>(client, namespace),
-        primary_watch(&ctx.settings),
-    )
-    .owns(
-        api::<StatefulSet>(client, namespace),
-        owned_watch("zookeeper"),
-    )
-    .owns(api::<Service>(client, namespace), owned_watch("zookeeper"))
-    .watches(
-        api::<Pod>(client, namespace),
-        owned_watch("zookeeper"),
-        |pod| {
-            let instance = pod.labels().get("app.kubernetes.io/instance")?;
-            let namespace = pod.namespace()?;
-            Some(ObjectRef::<Zookeeper>::new(instance).within(&namespace))
-        },
-    )
-    .run(reconcile, error_policy, ctx)
+    controller::<Zookeeper>(client, namespace, &ctx.settings)
+        .owns(
+            api::<StatefulSet>(client, namespace),
+            owned_watch("zookeeper"),
+        )
+        .owns(api::<Service>(client, namespace), owned_watch("zookeeper"))
+        .watches(
+            api::<Pod>(client, namespace),
+            owned_watch("zookeeper"),
+            |pod| {
+                let instance = pod.labels().get("app.kubernetes.io/instance")?;
+                let namespace = pod.namespace()?;
+                Some(ObjectRef::<Zookeeper>::new(instance).within(&namespace))
+            },
+        )
+        .run(reconcile, error_policy, ctx)
 }
 
 async fn reconcile(obj: Arc<Zookeeper>, ctx: Arc<Context>) -> Result<Action, Error> {
