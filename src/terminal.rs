@@ -413,39 +413,34 @@ mod tests {
         let mut parser = vt100::Parser::new(3.try_into().unwrap(), 40.try_into().unwrap(), 0);
         parser.process(&bytes);
         let screen = parser.screen();
-        (0..3)
-            .map(|row| {
-                (0..40)
-                    .map(|col| {
-                        let cell = screen.cell(row, col).unwrap();
-                        let bg = if cell.bgcolor() == vt100::Color::Default {
-                            ' '
-                        } else {
-                            '#'
-                        };
-                        format!(
-                            "{}{bg}",
-                            if cell.has_contents() {
-                                cell.contents()
-                            } else {
-                                " "
-                            }
-                        )
-                    })
-                    .collect()
-            })
-            .collect()
+        grid(|x, y| {
+            let cell = screen.cell(y, x).unwrap();
+            let text = if cell.has_contents() {
+                cell.contents()
+            } else {
+                " "
+            };
+            (text.to_owned(), cell.bgcolor() != vt100::Color::Default)
+        })
     }
 
     /// [`screen_after`]'s form of a buffer.
     fn expected(buffer: &Buffer) -> Vec<String> {
+        grid(|x, y| {
+            let cell = &buffer[(x, y)];
+            (cell.symbol().to_owned(), cell.bg != Color::Reset)
+        })
+    }
+
+    /// The 40x3 rows of (text, whether a background is set) per cell, the
+    /// background shown as '#' after each cell's text.
+    fn grid(cell: impl Fn(u16, u16) -> (String, bool)) -> Vec<String> {
         (0..3)
             .map(|y| {
                 (0..40)
                     .map(|x| {
-                        let cell = &buffer[(x, y)];
-                        let bg = if cell.bg == Color::Reset { ' ' } else { '#' };
-                        format!("{}{bg}", cell.symbol())
+                        let (text, coloured) = cell(x, y);
+                        format!("{text}{}", if coloured { '#' } else { ' ' })
                     })
                     .collect()
             })
