@@ -12,22 +12,21 @@ use crossterm::event::{
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
-use ratatui::backend::ClearType;
 use ratatui::backend::CrosstermBackend;
-use ratatui::buffer::{Buffer, Cell};
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Position, Rect};
 use ratatui::{Frame, Terminal};
-use unicode_width::UnicodeWidthStr as _;
 
 use crate::action::MouseInput;
 use crate::keymap::{KeyCode, KeyPress};
+
+mod frame;
 
 /// The backend osctui draws on.
 pub type Backend = CrosstermBackend<FrameWriter>;
 
 /// What the backend writes to. A frame's bytes are collected and leave in
-/// one write when flushed, which matters over a slow SSH link, with the
-/// redundant resets ratatui ends every frame with squeezed out.
+/// one write when flushed, which matters over a slow SSH link.
 pub struct FrameWriter {
     out: Stdout,
     buf: Vec<u8>,
@@ -49,7 +48,6 @@ impl Write for FrameWriter {
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        squeeze_resets(&mut self.buf);
         let written = self
             .out
             .write_all(&self.buf)
@@ -59,86 +57,14 @@ impl Write for FrameWriter {
     }
 }
 
-/// ratatui's crossterm backend ends each frame by resetting foreground,
-/// background and underline colours, then every attribute; SGR 0 alone
-/// resets all of them. 16 of the 20 bytes go (a cursor move is ~430 B).
-fn squeeze_resets(buf: &mut Vec<u8>) {
-    const LONG: &[u8] = b"\x1b[39m\x1b[49m\x1b[59m\x1b[0m";
-    const KEEP: usize = 4; // "\x1b[0m"
-    let mut from = 0;
-    while let Some(at) = buf[from..]
-        .windows(LONG.len())
-        .position(|w| w == LONG)
-        .map(|p| p + from)
-    {
-        buf.drain(at..at + LONG.len() - KEEP);
-        from = at + KEEP;
-    }
-}
-
-/// What to send for a frame: the changed cells to draw, and where to erase
-/// to the end of the line instead of drawing the blanks that follow.
-#[derive(Debug, Default, PartialEq)]
-struct FramePlan {
-    cells: Vec<(u16, u16, Cell)>,
-    erase: Vec<Position>,
-}
-
-/// Fewer changed blanks than this are drawn: moving the cursor and erasing
-/// costs about as many bytes.
-const ERASE_FROM: usize = 12;
-
-/// The changes from `shown` to `next` (the same size), where a row's changed
-/// cells that lie in its blank end (default colours, to the right edge) are
-/// replaced by one erase to the end of the line. A row losing the cursor's
-/// highlight is the usual case: its padding was 38 to 59 of the ~420 bytes
-/// of a cursor move.
-fn plan_frame(shown: &Buffer, next: &Buffer) -> FramePlan {
-    let area = next.area;
-    let width = usize::from(area.width);
-    // Where each row's blank end starts (`width`: none).
-    let blank_from: Vec<usize> = (0..area.height)
-        .map(|row| {
-            let cells = &next.content[usize::from(row) * width..][..width];
-            let mut from = width;
-            while from > 0 && cells[from - 1] == Cell::EMPTY {
-                from -= 1;
-            }
-            // A wide character covers the cell after it: keep that drawn.
-            if from > 0 && from < width && cells[from - 1].symbol().width() > 1 {
-                from += 1;
-            }
-            from
-        })
-        .collect();
-    let mut plan = FramePlan::default();
-    // The changed cells of the current row's blank end.
-    let mut blanks: Vec<(u16, u16, Cell)> = Vec::new();
-    for (x, y, cell) in shown.diff(next) {
-        if blanks.first().is_some_and(|&(_, row, _)| row != y) {
-            settle_blanks(&mut plan, &mut blanks);
-        }
-        let in_blank_end = usize::from(x - area.x) >= blank_from[usize::from(y - area.y)];
-        if in_blank_end {
-            blanks.push((x, y, cell.clone()));
-        } else {
-            plan.cells.push((x, y, cell.clone()));
-        }
-    }
-    settle_blanks(&mut plan, &mut blanks);
-    plan
-}
-
-/// Enough changed blanks at a row's end become one erase from the first;
-/// fewer are drawn.
-fn settle_blanks(plan: &mut FramePlan, blanks: &mut Vec<(u16, u16, Cell)>) {
-    match blanks.first() {
-        Some(&(x, y, _)) if blanks.len() >= ERASE_FROM => {
-            plan.erase.push(Position { x, y });
-            blanks.clear();
-        }
-        _ => plan.cells.append(blanks),
-    }
+/// Whether $TERM's terminfo entry says the terminal erases in the current
+/// background colour (`bce`: xterm, tmux, VTE, kitty, alacritty, the Linux
+/// console; not GNU screen). Without an entry, it is assumed not to.
+fn erases_in_background() -> bool {
+    terminfo::Database::from_env()
+        .ok()
+        .and_then(|db| db.get::<terminfo::capability::BackColorErase>())
+        .is_some_and(|bce| bce.0)
 }
 
 /// Takes over the terminal; restores it when dropped.
@@ -149,6 +75,11 @@ pub struct TerminalGuard {
     /// with it (None: hidden), so an identical frame is not sent again.
     shown: Buffer,
     shown_cursor: Option<Position>,
+    /// Whether the terminal erases in the current background (terminfo
+    /// `bce`), so a coloured row end can be erased instead of drawn.
+    bce: bool,
+    /// A frame's bytes, kept to reuse the allocation.
+    bytes: Vec<u8>,
 }
 
 impl TerminalGuard {
@@ -159,7 +90,10 @@ impl TerminalGuard {
         install_panic_hook();
         enable_raw_mode()?;
         let mut out = FrameWriter::new();
-        let setup = crossterm::execute!(out, EnterAlternateScreen, EnableMouseCapture);
+        // Frames start from the default colours: the shell may have left
+        // others set (`ESC[m`).
+        let setup = crossterm::execute!(out, EnterAlternateScreen, EnableMouseCapture)
+            .and_then(|()| out.write_all(b"\x1b[m"));
         if let Err(err) = setup {
             restore();
             return Err(err);
@@ -171,6 +105,8 @@ impl TerminalGuard {
                     terminal: ManuallyDrop::new(terminal),
                     shown: Buffer::empty(Rect::ZERO),
                     shown_cursor: None,
+                    bce: erases_in_background(),
+                    bytes: Vec::with_capacity(64 * 1024),
                 })
             }
             Err(err) => {
@@ -203,29 +139,18 @@ impl TerminalGuard {
             current.reset();
             return Ok(false);
         }
-        // Same size: the terminal holds `shown`, so the diff against it is
-        // the one ratatui would send, and blank row ends can be erased.
-        let plan = (current.area == self.shown.area).then(|| plan_frame(&self.shown, current));
-        self.shown.area = current.area;
-        self.shown.content.clone_from(&current.content);
-        crossterm::queue!(
-            terminal.backend_mut(),
-            crossterm::terminal::BeginSynchronizedUpdate
-        )?;
-        match plan {
-            Some(plan) => {
-                use ratatui::backend::Backend as _;
-                let backend = terminal.backend_mut();
-                backend.draw(plan.cells.iter().map(|(x, y, cell)| (*x, *y, cell)))?;
-                // draw ends with every attribute reset, so the erase is in
-                // the default colours, like the blank cells it stands for.
-                for position in plan.erase {
-                    backend.set_cursor_position(position)?;
-                    backend.clear_region(ClearType::UntilNewLine)?;
-                }
-            }
-            None => terminal.flush()?,
+        // The terminal holds `shown`; after a resize (ratatui cleared the
+        // screen) or at the start (a fresh alternate screen) it is blank.
+        if current.area != self.shown.area {
+            self.shown = Buffer::empty(current.area);
         }
+        let steps = frame::plan_frame(&self.shown, current, self.bce);
+        self.bytes.clear();
+        frame::encode(&steps, current.area, &mut self.bytes);
+        self.shown.content.clone_from(&current.content);
+        let backend = terminal.backend_mut();
+        crossterm::queue!(backend, crossterm::terminal::BeginSynchronizedUpdate)?;
+        backend.write_all(&self.bytes)?;
         // Writing cells moves the terminal's cursor: a shown one is put
         // back every frame; hiding it is sent only when that changes.
         match cursor {
@@ -377,138 +302,6 @@ pub fn mouse_input(event: MouseEvent) -> Option<MouseInput> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ratatui::style::{Color, Style};
-
-    const HIGHLIGHT: Style = Style::new().fg(Color::Black).bg(Color::Cyan);
-
-    /// A 40x3 buffer with `rows` written from the left, each in its style.
-    fn frame(rows: &[(&str, Style)]) -> Buffer {
-        let mut buffer = Buffer::empty(Rect::new(0, 0, 40, 3));
-        for (y, (text, style)) in rows.iter().enumerate() {
-            let y = u16::try_from(y).unwrap_or(u16::MAX);
-            if *style == HIGHLIGHT {
-                buffer.set_style(Rect::new(0, y, 40, 1), *style);
-            }
-            buffer.set_string(0, y, text, *style);
-        }
-        buffer
-    }
-
-    /// What a terminal shows after `shown` and then the plan to `next`:
-    /// the bytes the backend writes, read back by a terminal emulator.
-    fn screen_after(shown: &Buffer, next: &Buffer) -> Vec<String> {
-        use ratatui::backend::Backend as _;
-        let mut bytes = Vec::<u8>::new();
-        let mut backend = CrosstermBackend::new(&mut bytes);
-        let everything = Buffer::empty(shown.area).diff(shown);
-        backend.draw(everything.into_iter()).unwrap();
-        let plan = plan_frame(shown, next);
-        backend
-            .draw(plan.cells.iter().map(|(x, y, cell)| (*x, *y, cell)))
-            .unwrap();
-        for position in plan.erase {
-            backend.set_cursor_position(position).unwrap();
-            backend.clear_region(ClearType::UntilNewLine).unwrap();
-        }
-        let mut parser = vt100::Parser::new(3.try_into().unwrap(), 40.try_into().unwrap(), 0);
-        parser.process(&bytes);
-        let screen = parser.screen();
-        grid(|x, y| {
-            let cell = screen.cell(y, x).unwrap();
-            let text = if cell.has_contents() {
-                cell.contents()
-            } else {
-                " "
-            };
-            (text.to_owned(), cell.bgcolor() != vt100::Color::Default)
-        })
-    }
-
-    /// [`screen_after`]'s form of a buffer.
-    fn expected(buffer: &Buffer) -> Vec<String> {
-        grid(|x, y| {
-            let cell = &buffer[(x, y)];
-            (cell.symbol().to_owned(), cell.bg != Color::Reset)
-        })
-    }
-
-    /// The 40x3 rows of (text, whether a background is set) per cell, the
-    /// background shown as '#' after each cell's text.
-    fn grid(cell: impl Fn(u16, u16) -> (String, bool)) -> Vec<String> {
-        (0..3)
-            .map(|y| {
-                (0..40)
-                    .map(|x| {
-                        let (text, coloured) = cell(x, y);
-                        format!("{text}{}", if coloured { '#' } else { ' ' })
-                    })
-                    .collect()
-            })
-            .collect()
-    }
-
-    #[test]
-    fn a_row_losing_the_highlight_ends_with_one_erase() {
-        let plain = Style::new();
-        let shown = frame(&[("first", HIGHLIGHT), ("second", plain), ("third", plain)]);
-        let next = frame(&[("first", plain), ("second", HIGHLIGHT), ("third", plain)]);
-        let plan = plan_frame(&shown, &next);
-        assert_eq!(plan.erase, [Position { x: 5, y: 0 }]);
-        // Row 0: only its text is drawn; row 1: all 40 cells (highlighted).
-        assert_eq!(plan.cells.iter().filter(|c| c.1 == 0).count(), 5);
-        assert_eq!(plan.cells.iter().filter(|c| c.1 == 1).count(), 40);
-        assert_eq!(screen_after(&shown, &next), expected(&next));
-    }
-
-    #[test]
-    fn a_few_blanks_are_drawn_and_coloured_ends_are_never_erased() {
-        let plain = Style::new();
-        // 40 - 30 = 10 changed blanks: fewer than ERASE_FROM.
-        let long = "x".repeat(30);
-        let shown = frame(&[(&long, HIGHLIGHT), ("b", plain), ("c", plain)]);
-        let next = frame(&[(&long, plain), ("b", plain), ("c", HIGHLIGHT)]);
-        let plan = plan_frame(&shown, &next);
-        assert!(plan.erase.is_empty(), "{:?}", plan.erase);
-        assert_eq!(screen_after(&shown, &next), expected(&next));
-    }
-
-    #[test]
-    fn a_wide_character_before_the_blank_end_stays_whole() {
-        let plain = Style::new();
-        let shown = frame(&[("名前", HIGHLIGHT), ("", plain), ("", plain)]);
-        let next = frame(&[("名前", plain), ("", plain), ("", plain)]);
-        let plan = plan_frame(&shown, &next);
-        // 前 covers cells 2 and 3, and cell 3 is blank in the buffer: the
-        // erase starts after it, not on it.
-        assert_eq!(plan.erase, [Position { x: 4, y: 0 }]);
-        assert_eq!(screen_after(&shown, &next), expected(&next));
-    }
-
-    #[test]
-    fn text_that_goes_away_is_erased_and_new_text_drawn() {
-        let plain = Style::new();
-        let shown = frame(&[
-            ("a long line of old text here", plain),
-            ("keep", plain),
-            ("", plain),
-        ]);
-        let next = frame(&[("short", plain), ("keep", plain), ("new text", plain)]);
-        assert_eq!(screen_after(&shown, &next), expected(&next));
-    }
-
-    #[test]
-    fn the_frame_end_resets_are_squeezed_to_one() {
-        let mut buf = b"\x1b[2;1Hab\x1b[39m\x1b[49m\x1b[59m\x1b[0m\x1b[?2026l".to_vec();
-        squeeze_resets(&mut buf);
-        assert_eq!(buf, b"\x1b[2;1Hab\x1b[0m\x1b[?2026l");
-        // Twice in one buffer (two frames), and nothing else touched.
-        let mut two = [&b"x\x1b[39m\x1b[49m\x1b[59m\x1b[0m"[..]; 2].concat();
-        squeeze_resets(&mut two);
-        assert_eq!(two, b"x\x1b[0mx\x1b[0m");
-        let mut other = b"\x1b[39m\x1b[49mtext\x1b[0m".to_vec();
-        squeeze_resets(&mut other);
-        assert_eq!(other, b"\x1b[39m\x1b[49mtext\x1b[0m");
-    }
 
     #[test]
     fn keys_convert_like_the_keymap_spells_them() {
