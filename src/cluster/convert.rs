@@ -149,15 +149,13 @@ pub struct PodInfo {
 pub fn pod_from_object(pod: super::lite::PodLite) -> Option<PodInfo> {
     let super::lite::PodLite { metadata, status } = pod;
     let uid = metadata.uid.clone()?;
-    let status = status.unwrap_or(Value::Null);
-    let deletion = metadata.deletion_timestamp.as_ref().map(epoch);
-    let pod = json!({"metadata": {"deletionTimestamp": deletion}, "status": status});
+    let deleting = metadata.deletion_timestamp.is_some();
     Some(PodInfo {
         uid,
         namespace: metadata.namespace.clone().unwrap_or_default(),
         owner: controller_uid(&metadata),
         instance_label: instance_label(&metadata),
-        summary: PodSummary::from_pod(&pod),
+        summary: PodSummary::from_status(&status.unwrap_or_default(), deleting),
     })
 }
 

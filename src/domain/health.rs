@@ -1,6 +1,7 @@
 //! How healthy a pod, a workload or an instance is: one set of rules shared
 //! by the instance list, the detail view and (later) diagnosis.
 
+use serde::Deserialize;
 use serde_json::Value;
 
 /// Health of an instance. Ordered from best to worst-ish so that sorting by
@@ -86,45 +87,106 @@ pub struct PodSummary {
     pub deleting: bool,
 }
 
+/// The fields of a pod's status that [`PodSummary`] reads. A pod read from
+/// a list goes straight into this: serde skips the rest (images, IPs,
+/// timestamps) without building or allocating anything for it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodStatusFields {
+    /// Pending, Running, Succeeded, Failed, Unknown.
+    pub phase: Option<String>,
+    /// Why a failed pod failed (e.g. Evicted).
+    pub reason: Option<String>,
+    pub conditions: Option<Vec<ConditionFields>>,
+    pub init_container_statuses: Option<Vec<ContainerFields>>,
+    pub container_statuses: Option<Vec<ContainerFields>>,
+}
+
+/// A pod condition: type, status and why.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct ConditionFields {
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub status: Option<String>,
+    pub reason: Option<String>,
+    pub message: Option<String>,
+}
+
+/// A container's status: restarts, readiness and its states.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerFields {
+    /// An int32 in the API; read wide so that nothing valid is refused.
+    pub restart_count: Option<i64>,
+    pub ready: Option<bool>,
+    pub state: Option<ContainerStateFields>,
+    pub last_state: Option<ContainerStateFields>,
+}
+
+/// A container state's waiting or terminated reason and message.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct ContainerStateFields {
+    pub waiting: Option<StateReason>,
+    pub terminated: Option<StateReason>,
+}
+
+/// Why a container waits or ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct StateReason {
+    pub reason: Option<String>,
+    pub message: Option<String>,
+}
+
 impl PodSummary {
     /// Reads a pod object (JSON as the API server returns it). Missing
-    /// fields read as not ready; nothing here can fail.
+    /// fields read as not ready; nothing here can fail: a status that is
+    /// not an object of the expected shape reads as empty.
     pub fn from_pod(pod: &Value) -> Self {
-        let status = &pod["status"];
-        let phase = status["phase"].as_str().unwrap_or("Unknown").to_owned();
-        let ready = conditions(status).any(|c| c["type"] == "Ready" && c["status"] == "True");
+        let status = PodStatusFields::deserialize(&pod["status"]).unwrap_or_default();
+        Self::from_status(&status, !pod["metadata"]["deletionTimestamp"].is_null())
+    }
+
+    /// Reads a pod's status fields; `deleting`: it has a deletion timestamp.
+    pub fn from_status(status: &PodStatusFields, deleting: bool) -> Self {
+        let phase = status.phase.as_deref().unwrap_or("Unknown").to_owned();
+        let conditions = || status.conditions.iter().flatten();
+        let is = |c: &ConditionFields, kind: &str, value: &str| {
+            c.kind.as_deref() == Some(kind) && c.status.as_deref() == Some(value)
+        };
+        let ready = conditions().any(|c| is(c, "Ready", "True"));
         let mut restarts = 0u32;
         let mut reason = None;
-        let statuses = ["initContainerStatuses", "containerStatuses"]
-            .iter()
-            .flat_map(|key| status[*key].as_array().into_iter().flatten());
+        let statuses = [&status.init_container_statuses, &status.container_statuses]
+            .into_iter()
+            .flatten()
+            .flatten();
         for container in statuses {
-            let count = container["restartCount"].as_u64().unwrap_or(0);
+            let count = container.restart_count.unwrap_or(0).max(0);
             restarts = restarts.saturating_add(u32::try_from(count).unwrap_or(u32::MAX));
             if reason.is_none() {
                 reason = container_reason(container);
             }
         }
         if reason.is_none() && !ready {
-            reason = conditions(status)
-                .find(|c| c["type"] == "PodScheduled" && c["status"] == "False")
+            reason = conditions()
+                .find(|c| is(c, "PodScheduled", "False"))
                 .map(|c| {
-                    let why = c["reason"].as_str().unwrap_or("Unschedulable");
-                    match c["message"].as_str() {
+                    let why = c.reason.as_deref().unwrap_or("Unschedulable");
+                    match c.message.as_deref() {
                         Some(message) if !message.is_empty() => format!("{why}: {message}"),
                         _ => why.to_owned(),
                     }
                 });
         }
         if reason.is_none() && phase == "Failed" {
-            reason = status["reason"].as_str().map(str::to_owned);
+            reason.clone_from(&status.reason);
         }
         Self {
             phase,
             ready,
             restarts,
             reason: reason.map(|r| super::text::clean(&r)),
-            deleting: !pod["metadata"]["deletionTimestamp"].is_null(),
+            deleting,
         }
     }
 
@@ -159,26 +221,29 @@ fn conditions(status: &Value) -> impl Iterator<Item = &Value> {
 }
 
 /// The reason a container is not running well, if any.
-fn container_reason(container: &Value) -> Option<String> {
-    let state = &container["state"];
-    if let Some(reason) = state["waiting"]["reason"].as_str()
+fn container_reason(container: &ContainerFields) -> Option<String> {
+    let state = container.state.as_ref();
+    let waiting = state.and_then(|s| s.waiting.as_ref());
+    if let Some(reason) = waiting.and_then(|w| w.reason.as_deref())
         && reason != "ContainerCreating"
         && reason != "PodInitializing"
     {
-        return Some(match state["waiting"]["message"].as_str() {
+        return Some(match waiting.and_then(|w| w.message.as_deref()) {
             Some(message) if !message.is_empty() => format!("{reason}: {message}"),
             _ => reason.to_owned(),
         });
     }
-    if let Some(reason) = state["terminated"]["reason"].as_str()
+    let terminated = state.and_then(|s| s.terminated.as_ref());
+    if let Some(reason) = terminated.and_then(|t| t.reason.as_deref())
         && reason != "Completed"
     {
         return Some(reason.to_owned());
     }
-    let last = &container["lastState"]["terminated"]["reason"];
-    if let Some(reason) = last.as_str()
-        && reason == "OOMKilled"
-        && container["ready"] != Value::Bool(true)
+    let last = container
+        .last_state
+        .as_ref()
+        .and_then(|s| s.terminated.as_ref());
+    if last.and_then(|t| t.reason.as_deref()) == Some("OOMKilled") && container.ready != Some(true)
     {
         return Some("OOMKilled (last run)".to_owned());
     }
