@@ -76,8 +76,10 @@ pub struct TerminalGuard {
     shown: Buffer,
     shown_cursor: Option<Position>,
     /// Whether the terminal erases in the current background (terminfo
-    /// `bce`), so a coloured row end can be erased instead of drawn.
-    bce: bool,
+    /// `bce`), so a coloured row end can be erased instead of drawn. Read
+    /// after the first frame is out (None before), to keep the terminfo
+    /// lookup (about half a millisecond) off the time to the first frame.
+    bce: Option<bool>,
     /// A frame's bytes, kept to reuse the allocation.
     bytes: Vec<u8>,
 }
@@ -105,7 +107,7 @@ impl TerminalGuard {
                     terminal: ManuallyDrop::new(terminal),
                     shown: Buffer::empty(Rect::ZERO),
                     shown_cursor: None,
-                    bce: erases_in_background(),
+                    bce: None,
                     bytes: Vec::with_capacity(64 * 1024),
                 })
             }
@@ -144,7 +146,7 @@ impl TerminalGuard {
         if current.area != self.shown.area {
             self.shown = Buffer::empty(current.area);
         }
-        let steps = frame::plan_frame(&self.shown, current, self.bce);
+        let steps = frame::plan_frame(&self.shown, current, self.bce.unwrap_or(false));
         self.bytes.clear();
         frame::encode(&steps, current.area, &mut self.bytes);
         self.shown.content.clone_from(&current.content);
@@ -168,6 +170,9 @@ impl TerminalGuard {
         let backend = terminal.backend_mut();
         crossterm::queue!(backend, crossterm::terminal::EndSynchronizedUpdate)?;
         backend.flush()?;
+        if self.bce.is_none() {
+            self.bce = Some(erases_in_background());
+        }
         Ok(true)
     }
 }
