@@ -355,6 +355,12 @@ impl HubState {
         self.synced
     }
 
+    /// Whether every source has listed and the first full list is not sent
+    /// yet: the next flush sends it.
+    pub fn first_list_due(&self) -> bool {
+        !self.synced && self.pending.is_empty()
+    }
+
     /// Whether a flush would send something.
     pub fn has_output(&self) -> bool {
         !self.dirty.is_empty()
@@ -362,7 +368,7 @@ impl HubState {
             || self.relist
             || self.services_dirty
             || self.namespaces_dirty
-            || (!self.synced && self.pending.is_empty())
+            || self.first_list_due()
     }
 
     /// A watch gave up on its first list (403, ...): do not wait for it.
@@ -1203,6 +1209,18 @@ mod tests {
             state.apply(HubEvent::Namespaces(c));
         }
         state
+    }
+
+    /// The hub flushes at once when this turns true (run_hub): the first
+    /// complete list does not wait for the coalescing interval.
+    #[test]
+    fn the_first_list_is_due_when_the_last_source_has_listed_and_until_sent() {
+        assert!(!HubState::new().first_list_due());
+        let mut state = synced_state();
+        assert!(state.first_list_due());
+        let out = state.flush();
+        assert!(out.iter().any(|m| matches!(m, Msg::Synced)), "{out:?}");
+        assert!(!state.first_list_due());
     }
 
     #[test]
