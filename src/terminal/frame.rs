@@ -447,11 +447,17 @@ mod tests {
             .count()
     }
 
-    #[test]
-    fn a_row_losing_the_highlight_ends_with_one_erase() {
+    /// Three rows, the highlight moving from the first to the second.
+    fn highlight_moves_down() -> (Buffer, Buffer) {
         let plain = Style::new();
         let shown = frame(&[("first", HIGHLIGHT), ("second", plain), ("third", plain)]);
         let next = frame(&[("first", plain), ("second", HIGHLIGHT), ("third", plain)]);
+        (shown, next)
+    }
+
+    #[test]
+    fn a_row_losing_the_highlight_ends_with_one_erase() {
+        let (shown, next) = highlight_moves_down();
         let steps = plan_frame(&shown, &next, false);
         assert_eq!(erases(&steps), [(5, 0, Color::Reset)]);
         // Row 0: only its text is drawn; row 1: all 40 cells (no bce).
@@ -462,9 +468,7 @@ mod tests {
 
     #[test]
     fn with_bce_the_highlighted_row_ends_with_an_erase_in_its_colour() {
-        let plain = Style::new();
-        let shown = frame(&[("first", HIGHLIGHT), ("second", plain), ("third", plain)]);
-        let next = frame(&[("first", plain), ("second", HIGHLIGHT), ("third", plain)]);
+        let (shown, next) = highlight_moves_down();
         let steps = plan_frame(&shown, &next, true);
         assert_eq!(
             erases(&steps),
