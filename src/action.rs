@@ -122,6 +122,9 @@ pub enum Action {
     OpenAudit,
     /// Read again what a view shows (the audit log).
     Reload,
+    /// Clear the terminal and draw the whole screen again (after another
+    /// program or line noise garbled it).
+    Redraw,
 }
 
 impl Action {
@@ -172,6 +175,7 @@ impl Action {
             Action::EditYaml,
             Action::OpenAudit,
             Action::Reload,
+            Action::Redraw,
         ];
         all.extend(SortColumn::ALL.iter().map(|c| Action::ToggleSort(*c)));
         all
@@ -231,6 +235,7 @@ impl Action {
             Action::EditYaml => "edit-yaml".into(),
             Action::OpenAudit => "audit".into(),
             Action::Reload => "reload".into(),
+            Action::Redraw => "redraw".into(),
         }
     }
 
@@ -293,6 +298,7 @@ impl Action {
             Action::EditYaml => "edit the instance as YAML".into(),
             Action::OpenAudit => "audit log of changes".into(),
             Action::Reload => "read again".into(),
+            Action::Redraw => "redraw the screen".into(),
         }
     }
 }

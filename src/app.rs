@@ -100,11 +100,13 @@ pub async fn run(mut state: State, theme: Theme, options: ClusterOptions) -> Res
             () = sleep_for(wake) => Some(Msg::Tick(unix_now())),
         };
         let mut quit = false;
+        let mut repaint = false;
         let mut input_closed = false;
         let mut apply = |state: &mut State, msg: Msg, cluster: &mut Cluster| {
             for command in update(state, msg) {
                 match command {
                     Command::Quit => quit = true,
+                    Command::Redraw => repaint = true,
                     Command::SaveLogs { file_name, text } => {
                         save_in_background(file_name, text, notices.clone());
                     }
@@ -139,6 +141,9 @@ pub async fn run(mut state: State, theme: Theme, options: ClusterOptions) -> Res
         }
         if input_closed {
             break Exit::InputClosed;
+        }
+        if repaint {
+            guard.repaint_next();
         }
         if state.take_dirty() {
             // Ages are drawn relative to state.now: keep it current.

@@ -407,6 +407,11 @@ impl Default for Keymap {
         crate::update::audit::default_bindings(&mut bind);
         bind(Help, &["Esc", "?", "q"], Action::Help);
         bind(Help, &["ctrl+c"], Action::Quit);
+        // As in shells, less and vim: every mode, the editor included
+        // (ctrl+l is not one of its keys).
+        for mode in Mode::ALL {
+            bind(mode, &["ctrl+l"], Action::Redraw);
+        }
         Self { bindings }
     }
 }
@@ -604,11 +609,17 @@ mod tests {
             map.action(Mode::Normal, key("n")),
             Some(Action::PickNamespace)
         );
-        // Every mode has a way out.
+        // Every mode has a way out, and a way to put a garbled screen back.
         for mode in Mode::ALL {
             assert!(
                 map.action(mode, key("ctrl+c")).is_some(),
                 "{} has no ctrl+c",
+                mode.name()
+            );
+            assert_eq!(
+                map.action(mode, key("ctrl+l")),
+                Some(Action::Redraw),
+                "{}",
                 mode.name()
             );
         }
@@ -620,7 +631,7 @@ mod tests {
         let help = map.help_entries(Mode::Normal);
         assert_eq!(help[0], ("j, Down".to_string(), "move down".to_string()));
         assert!(help.iter().any(|(k, d)| k == "A" && d == "sort by age"));
-        assert_eq!(map.help_entries(Mode::Help).len(), 2);
+        assert_eq!(map.help_entries(Mode::Help).len(), 3);
         assert_eq!(
             map.keys(Mode::Normal, Action::Quit),
             [key("q"), key("ctrl+c")]

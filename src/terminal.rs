@@ -82,6 +82,9 @@ pub struct TerminalGuard {
     bce: Option<bool>,
     /// A frame's bytes, kept to reuse the allocation.
     bytes: Vec<u8>,
+    /// The next frame clears the terminal and draws every cell: what is on
+    /// screen is no longer known to be `shown` (ctrl+l).
+    repaint: bool,
 }
 
 impl TerminalGuard {
@@ -109,6 +112,7 @@ impl TerminalGuard {
                     shown_cursor: None,
                     bce: None,
                     bytes: Vec::with_capacity(64 * 1024),
+                    repaint: false,
                 })
             }
             Err(err) => {
@@ -120,6 +124,13 @@ impl TerminalGuard {
 }
 
 impl TerminalGuard {
+    /// Makes the next `present` clear the terminal and send the whole frame,
+    /// with the cursor and mouse modes set again: for a screen garbled by
+    /// another program writing to the terminal, or by line noise.
+    pub fn repaint_next(&mut self) {
+        self.repaint = true;
+    }
+
     /// Renders a frame with `render` (which returns where the cursor goes,
     /// None: hidden) and sends what changed as one synchronized update, so
     /// the terminal shows it whole. A frame identical to the one on screen
@@ -133,7 +144,9 @@ impl TerminalGuard {
         terminal.autoresize()?;
         let cursor = render(&mut terminal.get_frame());
         let current = terminal.current_buffer_mut();
-        if current.area == self.shown.area
+        let repaint = std::mem::take(&mut self.repaint);
+        if !repaint
+            && current.area == self.shown.area
             && current.content == self.shown.content
             && cursor == self.shown_cursor
         {
@@ -143,11 +156,14 @@ impl TerminalGuard {
         }
         // The terminal holds `shown`; after a resize (ratatui cleared the
         // screen) or at the start (a fresh alternate screen) it is blank.
-        if current.area != self.shown.area {
+        if repaint || current.area != self.shown.area {
             self.shown = Buffer::empty(current.area);
         }
-        let steps = frame::plan_frame(&self.shown, current, self.bce.unwrap_or(false));
         self.bytes.clear();
+        if repaint {
+            frame::clear_screen(&mut self.bytes);
+        }
+        let steps = frame::plan_frame(&self.shown, current, self.bce.unwrap_or(false));
         frame::encode(&steps, current.area, &mut self.bytes);
         self.shown.content.clone_from(&current.content);
         let backend = terminal.backend_mut();
@@ -155,14 +171,18 @@ impl TerminalGuard {
         backend.write_all(&self.bytes)?;
         // Writing cells moves the terminal's cursor: a shown one is put
         // back every frame; hiding it is sent only when that changes.
+        if repaint {
+            // Whatever garbled the screen may have changed these too.
+            crossterm::queue!(terminal.backend_mut(), EnableMouseCapture)?;
+        }
         match cursor {
             Some(position) => {
-                if self.shown_cursor.is_none() {
+                if repaint || self.shown_cursor.is_none() {
                     terminal.show_cursor()?;
                 }
                 terminal.set_cursor_position(position)?;
             }
-            None if self.shown_cursor.is_some() => terminal.hide_cursor()?,
+            None if repaint || self.shown_cursor.is_some() => terminal.hide_cursor()?,
             None => {}
         }
         self.shown_cursor = cursor;

@@ -188,3 +188,65 @@ async fn diagnosis_explains_the_seeded_failures() {
     let screen = ok(console.wait_for("deletion is stuck", LOAD));
     assert!(screen.contains("ImagePullBackOff"), "{screen}");
 }
+
+/// Colours of the first `cols` cells of a row.
+fn row_colours(console: &Console, row: u16, cols: u16) -> Vec<(vt100::Color, vt100::Color)> {
+    let screen = console.screen();
+    (0..cols)
+        .filter_map(|col| screen.cell(row, col))
+        .map(|cell| (cell.fgcolor(), cell.bgcolor()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_l_puts_back_a_screen_another_program_garbled() {
+    let Some((_client, console)) = console(&["-c", "inst"], 100, 30).await else {
+        return;
+    };
+    let before = ok(console.wait_for("legacy-events", LOAD));
+    // The title's start (its end counts instances, which other tests of
+    // this file create and delete meanwhile).
+    let title: String = before
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(20)
+        .collect();
+    let orders_row = before
+        .lines()
+        .position(|l| l.contains("orders"))
+        .unwrap_or_else(|| panic!("no orders row:\n{before}"));
+    let title_colours = row_colours(&console, 0, 20);
+
+    // Another program writes to the terminal (as `wall` does): over the
+    // title, in colours it leaves set, and the orders row erased.
+    let garbage = format!(
+        "\x1b[1;1H\x1b[41;1mWALL: system going down\x1b[{};1H\x1b[2K",
+        orders_row + 1
+    );
+    console
+        .write_to_terminal(garbage.as_bytes())
+        .unwrap_or_else(|e| panic!("writing to the terminal: {e}"));
+    ok(console.wait_for("WALL: system going down", STEP));
+
+    // ctrl+l: the whole screen again.
+    console
+        .send(b"\x0c")
+        .unwrap_or_else(|e| panic!("typing ctrl+l: {e}"));
+    let after = ok(console.wait_until(
+        "the title and the orders row back, the message gone",
+        STEP,
+        |screen| {
+            !screen.contains("WALL:")
+                && screen.starts_with(&title)
+                && screen.lines().any(|l| l.contains("orders"))
+        },
+    ));
+    assert!(after.contains("legacy-events"), "{after}");
+    assert_eq!(
+        row_colours(&console, 0, 20),
+        title_colours,
+        "the title's colours are not back"
+    );
+}

@@ -170,7 +170,7 @@ impl Cluster {
             Command::StopDetail => self.detail = AbortOnDrop::default(),
             Command::Ops(request) => self.ops_request(request.clone()),
             // Files and quitting are the event loop's business.
-            Command::SaveLogs { .. } | Command::Quit => {}
+            Command::SaveLogs { .. } | Command::Redraw | Command::Quit => {}
         }
     }
 

@@ -167,6 +167,12 @@ pub(super) fn encode(steps: &[Step], area: Rect, out: &mut Vec<u8>) {
     }
 }
 
+/// Clears the whole screen to the default colours, for a frame that is then
+/// planned against a blank buffer (a repaint).
+pub(super) fn clear_screen(out: &mut Vec<u8>) {
+    out.extend_from_slice(b"\x1b[m\x1b[2J");
+}
+
 /// Moves the cursor to (x, y) unless it is there: forward on the same row
 /// when that is shorter, else absolute (the column left out when it is 1).
 fn move_to(out: &mut Vec<u8>, at: &mut Option<(u16, u16)>, x: u16, y: u16) {
@@ -358,6 +364,11 @@ mod tests {
         let mut parser = vt100::Parser::new(3.try_into().unwrap(), 40.try_into().unwrap(), 0);
         parser.process(&bytes_of(&Buffer::empty(shown.area), shown, bce));
         parser.process(&bytes_of(shown, next, bce));
+        read_screen(&parser)
+    }
+
+    /// The parser's screen in [`expected`]'s form.
+    fn read_screen(parser: &vt100::Parser) -> Vec<String> {
         let screen = parser.screen();
         grid(|x, y| {
             let cell = screen.cell(y, x).unwrap();
@@ -453,6 +464,27 @@ mod tests {
         let shown = frame(&[("first", HIGHLIGHT), ("second", plain), ("third", plain)]);
         let next = frame(&[("first", plain), ("second", HIGHLIGHT), ("third", plain)]);
         (shown, next)
+    }
+
+    #[test]
+    fn a_repaint_puts_back_a_screen_another_program_garbled() {
+        let (shown, _) = highlight_moves_down();
+        let mut parser = vt100::Parser::new(3.try_into().unwrap(), 40.try_into().unwrap(), 0);
+        parser.process(&bytes_of(&Buffer::empty(shown.area), &shown, false));
+        // Someone else's output: text over the rows, a colour left set.
+        parser.process(b"\x1b[2;3H\x1b[41;1mwall: system going down\r\nnoise");
+        assert_ne!(read_screen(&parser), expected(&shown));
+        // Planned against what osctui drew, nothing would be sent.
+        assert!(plan_frame(&shown, &shown, false).is_empty());
+        let mut out = Vec::new();
+        clear_screen(&mut out);
+        encode(
+            &plan_frame(&Buffer::empty(shown.area), &shown, false),
+            shown.area,
+            &mut out,
+        );
+        parser.process(&out);
+        assert_eq!(read_screen(&parser), expected(&shown));
     }
 
     #[test]

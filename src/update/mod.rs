@@ -53,6 +53,8 @@ pub enum Command {
     StopMetrics,
     /// A request of the guided operations (context, dry run, write, audit).
     Ops(crate::state::ops::OpsRequest),
+    /// Clear the terminal and draw the whole screen again.
+    Redraw,
     /// Leave the console.
     Quit,
 }
@@ -266,6 +268,11 @@ fn instances_changed(state: &mut State) {
 
 fn on_key(state: &mut State, key: KeyPress) -> Vec<Command> {
     let action = state.keymap.action(state.mode, key);
+    // Whatever the mode: the screen, not the state, is what is wrong.
+    if action == Some(Action::Redraw) {
+        state.dirty = true;
+        return vec![Command::Redraw];
+    }
     match state.mode {
         Mode::Normal => action.map_or_else(Vec::new, |a| on_action(state, a)),
         Mode::FilterInput if state.view == View::Logs => logs::on_search_key(state, action, key),
@@ -869,7 +876,8 @@ fn on_action(state: &mut State, action: Action) -> Vec<Command> {
         | Action::PrevMatch
         | Action::SaveLogs
         | Action::PickLogSource
-        | Action::Reload => {}
+        | Action::Reload
+        | Action::Redraw => {}
     }
     Vec::new()
 }

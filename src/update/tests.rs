@@ -43,6 +43,27 @@ fn selected(state: &State) -> Option<String> {
 }
 
 #[test]
+fn ctrl_l_asks_for_a_repaint_in_any_mode_and_changes_nothing_else() {
+    let mut state = loaded();
+    assert_eq!(update(&mut state, key("ctrl+l")), [Command::Redraw]);
+    assert!(state.take_dirty(), "a frame must follow");
+    assert_eq!(state.mode, Mode::Normal);
+    assert_eq!(selected(&state).as_deref(), Some("alpha"));
+    // While typing a filter it is not a letter.
+    update(&mut state, key("/"));
+    typed(&mut state, "br");
+    assert_eq!(update(&mut state, key("ctrl+l")), [Command::Redraw]);
+    assert_eq!(state.mode, Mode::FilterInput);
+    assert_eq!(state.filter_input, "br");
+    // Nor on the command line.
+    update(&mut state, key("Esc"));
+    update(&mut state, key(":"));
+    assert_eq!(update(&mut state, key("ctrl+l")), [Command::Redraw]);
+    assert_eq!(state.command_input, "");
+    assert_eq!(state.mode, Mode::CommandInput);
+}
+
+#[test]
 fn navigation_moves_selection_and_marks_dirty() {
     let mut state = loaded();
     assert_eq!(state.view, View::Instances);

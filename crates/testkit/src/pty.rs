@@ -355,6 +355,23 @@ impl Console {
         w.flush()
     }
 
+    /// Writes `bytes` to the pseudo-terminal's device, as another program
+    /// sharing the terminal would (`wall`, a background job, `echo >
+    /// /dev/pts/N`): they reach the screen without the child knowing.
+    pub fn write_to_terminal(&self, bytes: &[u8]) -> io::Result<()> {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let path = lock(&self.master)
+            .tty_name()
+            .ok_or_else(|| io::Error::other("the pseudo-terminal has no device name"))?;
+        // O_NOCTTY: the device must not become this process's terminal.
+        let mut tty = std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NOCTTY)
+            .open(&path)?;
+        tty.write_all(bytes)?;
+        tty.flush()
+    }
+
     /// Types `text` as is (no key translation; `"\r"` is Enter).
     pub fn send_keys(&self, text: &str) -> io::Result<()> {
         self.send(text.as_bytes())
