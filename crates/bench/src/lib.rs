@@ -192,27 +192,93 @@ pub struct RawList {
     pub pod_count: usize,
 }
 
+/// Which of the benchmark's LISTs a figure is compared with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Floor {
+    Pods,
+    Instances,
+    Both,
+}
+
+const PODS_PATH: &str = "/api/v1/pods";
+const INSTANCES_PATH: &str = "/apis/bench.osctui.dev/v1/benchsvcs";
+
+/// The raw LIST taken once right before each launch of a tool, so that a
+/// launch and its floor see the same moment of a machine whose LIST time
+/// drifts by hundreds of milliseconds between minutes (docs/performance.md).
+/// One client with its connections kept: the LIST's own time, as
+/// [`raw_list`] measures it.
+pub struct PairedFloor {
+    runtime: tokio::runtime::Runtime,
+    client: kube::Client,
+}
+
+impl PairedFloor {
+    pub fn new(kubeconfig: &str) -> Result<Self, String> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        let client = runtime.block_on(client_for(kubeconfig))?;
+        let floor = Self { runtime, client };
+        // The connections are opened here, not in the first pair.
+        floor.once(Floor::Both)?;
+        Ok(floor)
+    }
+
+    /// One LIST of `floor` (both in parallel for [`Floor::Both`]).
+    pub fn once(&self, floor: Floor) -> Result<Duration, String> {
+        let client = &self.client;
+        self.runtime.block_on(async {
+            let started = Instant::now();
+            match floor {
+                Floor::Pods => drop(list_text(client, PODS_PATH).await?),
+                Floor::Instances => drop(list_text(client, INSTANCES_PATH).await?),
+                Floor::Both => {
+                    let (a, b) = tokio::join!(
+                        list_text(client, INSTANCES_PATH),
+                        list_text(client, PODS_PATH)
+                    );
+                    a?;
+                    b?;
+                }
+            }
+            Ok(started.elapsed())
+        })
+    }
+}
+
+async fn client_for(kubeconfig: &str) -> Result<kube::Client, String> {
+    let config = kube::config::Kubeconfig::read_from(kubeconfig).map_err(|e| e.to_string())?;
+    let config = kube::Config::from_custom_kubeconfig(config, &Default::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    kube::Client::try_from(config).map_err(|e| e.to_string())
+}
+
+/// A LIST's whole body as text.
+async fn list_text(client: &kube::Client, path: &str) -> Result<String, String> {
+    let request = http::Request::get(path)
+        .body(Vec::new())
+        .map_err(|e| e.to_string())?;
+    client
+        .request_text(request)
+        .await
+        .map_err(|e| e.to_string())
+}
+
 /// The API server's own LIST time, for the same objects the console needs
 /// for its list: the instances and their pods, each alone and both in
 /// parallel (median of `runs`), through one in-process client.
 pub async fn raw_list(kubeconfig: &str, runs: usize) -> Result<RawList, String> {
     let runs = runs.max(1);
-    let config = kube::config::Kubeconfig::read_from(kubeconfig).map_err(|e| e.to_string())?;
-    let config = kube::Config::from_custom_kubeconfig(config, &Default::default())
-        .await
-        .map_err(|e| e.to_string())?;
-    let client = kube::Client::try_from(config).map_err(|e| e.to_string())?;
+    let client = client_for(kubeconfig).await?;
     let get = |path: &'static str| {
         let client = client.clone();
         async move {
             let started = Instant::now();
-            let request = http::Request::get(path)
-                .body(Vec::new())
-                .map_err(|e| e.to_string())?;
-            let text = client
-                .request_text(request)
-                .await
-                .map_err(|e| e.to_string())?;
+            let text = list_text(&client, path).await?;
             Ok::<_, String>((
                 started.elapsed(),
                 text.matches("\"resourceVersion\"")
@@ -221,8 +287,7 @@ pub async fn raw_list(kubeconfig: &str, runs: usize) -> Result<RawList, String> 
             ))
         }
     };
-    let instances_path = "/apis/bench.osctui.dev/v1/benchsvcs";
-    let pods_path = "/api/v1/pods";
+    let (instances_path, pods_path) = (INSTANCES_PATH, PODS_PATH);
     let (mut a, mut b, mut p) = (Vec::new(), Vec::new(), Vec::new());
     let (mut instance_count, mut pod_count) = (0, 0);
     for _ in 0..runs {

@@ -15,8 +15,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use osctui_bench::{
-    KeyFrame, key_to_frame, raw_list, ticks_to_secs, tree_cpu_ticks, tree_hwm_kib, tree_rss_kib,
-    wait_fast,
+    Floor, KeyFrame, PairedFloor, key_to_frame, raw_list, ticks_to_secs, tree_cpu_ticks,
+    tree_hwm_kib, tree_rss_kib, wait_fast,
 };
 use osctui_testkit::pty::Console;
 
@@ -114,14 +114,6 @@ fn main() -> std::process::ExitCode {
     std::process::ExitCode::SUCCESS
 }
 
-/// Which LIST a view's complete list is compared with.
-#[derive(Clone, Copy)]
-enum Floor {
-    Pods,
-    Instances,
-    Both,
-}
-
 /// One list view of one tool, in a pseudo-terminal.
 struct View {
     column: String,
@@ -190,13 +182,21 @@ fn run(args: &Args, tmp: &std::path::Path, table: &mut Table) {
         }
     }
 
+    // Each launch is also compared with a raw LIST taken just before it.
+    let paired = if want("raw") {
+        PairedFloor::new(&args.kubeconfig)
+            .map_err(|e| table.note("raw LIST", format!("no paired LIST: {e}")))
+            .ok()
+    } else {
+        None
+    };
     let views = views(args, tmp);
     for view in &views {
         if !want(view.column.split_whitespace().next().unwrap_or("")) {
             continue;
         }
         eprintln!("bench: {}", view.column);
-        if let Err(e) = measure_view(args, view, floors.as_ref(), table) {
+        if let Err(e) = measure_view(args, view, floors.as_ref(), paired.as_ref(), table) {
             eprintln!("bench: {}: {e}", view.column);
             table.fail(&view.column, &e);
         }
@@ -454,15 +454,22 @@ fn measure_view(
     args: &Args,
     view: &View,
     floors: Option<&osctui_bench::RawList>,
+    paired: Option<&PairedFloor>,
     table: &mut Table,
 ) -> Result<(), String> {
     let column = view.column.as_str();
     let mut first = Vec::new();
     let mut complete = Vec::new();
+    // (the raw LIST just before a launch, that launch's complete list)
+    let mut pairs = Vec::new();
     for _ in 0..args.runs {
+        let floor = paired.map(|p| p.once(view.floor));
         let (console, f, c) = launch(view, args.cols, args.rows, args.timeout)?;
         first.push(f);
         complete.push(c);
+        if let Some(Ok(floor)) = floor {
+            pairs.push((floor, c));
+        }
         let _ = console.kill();
     }
     // Every tool's caches (kubectl's discovery, k9s's, osctui's warm
@@ -494,6 +501,30 @@ fn measure_view(
             floor_ratio(floors, view.floor, median(&complete))
         ),
     );
+    if !pairs.is_empty() {
+        let mut ratios: Vec<f64> = pairs
+            .iter()
+            .map(|(floor, c)| c.as_secs_f64() / floor.as_secs_f64().max(1e-6))
+            .collect();
+        ratios.sort_by(f64::total_cmp);
+        let mut floors: Vec<Duration> = pairs.iter().map(|(floor, _)| *floor).collect();
+        floors.sort();
+        table.note(
+            column,
+            format!(
+                "complete list against a raw LIST ({}) taken just before each launch: \
+                 ratios {}; median {:.2}x (that LIST's median {})",
+                floor_name(view.floor),
+                ratios
+                    .iter()
+                    .map(|r| format!("{r:.2}x"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                ratios[ratios.len() / 2],
+                ms(floors[floors.len() / 2])
+            ),
+        );
+    }
     if args.small {
         match launch(view, 80, 24, args.timeout) {
             Ok((console, f, c)) => {
@@ -898,12 +929,24 @@ fn floor_ratio(floors: Option<&osctui_bench::RawList>, floor: Floor, t: Duration
     let Some(raw) = floors else {
         return "no raw LIST".into();
     };
-    let (base, what) = match floor {
-        Floor::Pods => (raw.pods, "pods LIST"),
-        Floor::Instances => (raw.instances, "instances LIST"),
-        Floor::Both => (raw.parallel, "pods+instances LIST"),
+    let base = match floor {
+        Floor::Pods => raw.pods,
+        Floor::Instances => raw.instances,
+        Floor::Both => raw.parallel,
     };
-    format!("{:.2}x the {what}", t.as_secs_f64() / base.as_secs_f64())
+    format!(
+        "{:.2}x the {} LIST",
+        t.as_secs_f64() / base.as_secs_f64(),
+        floor_name(floor)
+    )
+}
+
+fn floor_name(floor: Floor) -> &'static str {
+    match floor {
+        Floor::Pods => "pods",
+        Floor::Instances => "instances",
+        Floor::Both => "pods+instances",
+    }
 }
 
 fn ms(d: Duration) -> String {
