@@ -1,5 +1,7 @@
-//! What the benchmark binaries share: a fast screen wait and the memory
-//! and CPU of a process, read from /proc.
+//! What the benchmark binaries share: their flag parser, a fast screen wait
+//! and the memory and CPU of a process, read from /proc.
+
+pub mod flags;
 
 use std::time::{Duration, Instant};
 

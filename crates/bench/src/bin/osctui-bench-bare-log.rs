@@ -26,6 +26,7 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, LogParams};
 use kube::client::ConfigExt as _;
 use kube::config::{KubeConfigOptions, Kubeconfig};
+use osctui_bench::flags::Flags;
 
 struct Args {
     kubeconfig: String,
@@ -41,29 +42,16 @@ struct Args {
 
 impl Args {
     fn parse() -> Result<Args, String> {
-        let raw: Vec<String> = std::env::args().skip(1).collect();
-        let get = |name: &str| -> Option<String> {
-            raw.iter()
-                .position(|a| a == &format!("--{name}"))
-                .and_then(|i| raw.get(i + 1).cloned())
-        };
-        let need = |name: &str| get(name).ok_or_else(|| format!("--{name} is required"));
-        let print = raw.iter().any(|a| a == "--print");
+        let flags = Flags::from_env(&["http2", "print"])?;
+        let print = flags.switch("print");
         Ok(Args {
-            kubeconfig: need("kubeconfig")?,
-            namespace: need("namespace")?,
-            pod: need("pod")?,
-            container: need("container")?,
-            tail: match get("tail") {
-                Some(n) => n.parse().map_err(|_| format!("bad --tail {n:?}"))?,
-                None => 500,
-            },
-            seconds: match get("seconds") {
-                Some(s) => s.parse().map_err(|_| format!("bad --seconds {s:?}"))?,
-                None if print => 0,
-                None => 30,
-            },
-            http2: raw.iter().any(|a| a == "--http2"),
+            kubeconfig: flags.need("kubeconfig")?,
+            namespace: flags.need("namespace")?,
+            pod: flags.need("pod")?,
+            container: flags.need("container")?,
+            tail: flags.num_or("tail", 500)?,
+            seconds: flags.num_or("seconds", if print { 0 } else { 30 })?,
+            http2: flags.switch("http2"),
             print,
         })
     }

@@ -4,8 +4,10 @@
 //!
 //! Every written line carries a sequence number (`seq=000000042`), so a
 //! tool's progress is read from what it shows, not from its own counters:
-//! the pseudo-terminal's screen (vt100) for the three consoles, the pipe
-//! for kubectl. Per tool, one after another on the same data:
+//! the pseudo-terminal's screen (vt100) for the three consoles and for
+//! `kubectl-terminal` (`kubectl logs -f` printing to the same terminal, as
+//! an operator runs it), the pipe for kubectl. Per tool, one after another
+//! on the same data:
 //!
 //! 1. the file is emptied and given a backlog of `--backlog` lines; the
 //!    tool is started and brought to the pod (instance, pod list, container
@@ -15,9 +17,11 @@
 //! 2. for each offered rate, a writer thread appends at that rate for
 //!    `--seconds`; every 50 ms the newest sequence on screen is read. The
 //!    sustained rate is that newest sequence's progress per second after a
-//!    5 s warm-up; lag = lines written minus the newest shown; then the
-//!    time for the newest written line to show once writing stops. CPU of
-//!    the tool over the window, RSS peak while streaming;
+//!    5 s warm-up; lag = lines written minus the newest shown, as the
+//!    median of the samples after the warm-up and once more the moment
+//!    writing stops; then the time for the newest written line to show.
+//!    CPU of the tool over the window, RSS peak while streaming, and the
+//!    bytes a terminal tool wrote per second (what a slow link must carry);
 //! 3. memory: RSS every 5 s over `--memory-minutes` at `--memory-rate`.
 //!
 //! Every tool is given the same tail (`--tail`, osctui's default 500):
@@ -28,7 +32,7 @@
 //! Usage (all `--name value`): --osctui --k9s --kdash --kubectl --kube-rs BIN
 //! (each needed only when its tool is measured) --kubeconfig --namespace --instance --pod --container --stream-file
 //! --backlog LINES --tail N --rates A,B --seconds S --memory-minutes M
-//! --memory-rate R [--tools osctui,k9s,kdash,kubectl,…] [--kwok-pid P]
+//! --memory-rate R [--tools osctui,k9s,kdash,kubectl,…] [--rounds N] [--kwok-pid P]
 //! [--apiserver-pid P] [--osctui-log-lines N]
 //!
 //! `--osctui-log-lines` sets osctui's line cap (`logLines`, default 50,000)
@@ -43,6 +47,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use osctui_bench::flags::Flags;
 use osctui_bench::{cpu_ticks, rss_kib, wait_fast};
 use osctui_testkit::pty::Console;
 
@@ -64,12 +69,15 @@ const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(30);
 /// `kube-rs` and `kube-rs-http2` are not peers but references: a bare
 /// kube-rs reader (osctui-bench-bare-log) that decodes and shows nothing, over
 /// HTTP/1.1 as kube-rs speaks it, or with HTTP/2 offered. What it cannot keep
-/// up with, no console on kube-rs can.
-const TOOLS: [&str; 7] = [
+/// up with, no console on kube-rs can. `kubectl-terminal` is `kubectl logs
+/// -f` in the pseudo-terminal, every line printed, as an operator runs it;
+/// plain `kubectl` writes to a pipe and draws nothing (the floor).
+const TOOLS: [&str; 8] = [
     "osctui",
     "k9s",
     "kdash",
     "kubectl",
+    "kubectl-terminal",
     "kubectl-timestamps",
     "kube-rs",
     "kube-rs-http2",
@@ -103,6 +111,8 @@ struct Args {
     memory_minutes: u64,
     memory_rate: u64,
     tools: Vec<&'static str>,
+    /// Times every tool is measured, in turns.
+    rounds: u64,
     kwok_pid: Option<u32>,
     apiserver_pid: Option<u32>,
     /// osctui's `logLines`; None: its default.
@@ -111,33 +121,11 @@ struct Args {
 
 impl Args {
     fn parse() -> Result<Args, String> {
-        let raw: Vec<String> = std::env::args().skip(1).collect();
-        let mut map = HashMap::new();
-        for pair in raw.chunks(2) {
-            let [name, value] = pair else {
-                return Err(format!("{} has no value", pair[0]));
-            };
-            let name = name
-                .strip_prefix("--")
-                .ok_or_else(|| format!("expected --name, got {name}"))?;
-            map.insert(name.to_owned(), value.clone());
-        }
-        let get = |name: &str| {
-            map.get(name)
-                .cloned()
-                .ok_or_else(|| format!("--{name} is required"))
-        };
-        let num = |name: &str| -> Result<u64, String> {
-            get(name)?
-                .parse()
-                .map_err(|_| format!("--{name} must be a number"))
-        };
-        let pid = |name: &str| map.get(name).and_then(|p| p.parse().ok());
-        let rates = get("rates")?
-            .split(',')
-            .map(|r| r.trim().parse().map_err(|_| format!("bad rate {r:?}")))
-            .collect::<Result<Vec<u64>, String>>()?;
-        let wanted = map.get("tools").cloned().unwrap_or_else(|| TOOLS.join(","));
+        let flags = Flags::from_env(&[])?;
+        let rates = flags.need_nums("rates")?;
+        let wanted = flags
+            .get("tools")
+            .map_or_else(|| TOOLS.join(","), str::to_owned);
         let mut tools = Vec::new();
         for name in wanted.split(',') {
             let tool = TOOLS
@@ -149,11 +137,11 @@ impl Args {
         let mut bins = HashMap::new();
         for tool in &tools {
             let binary = match *tool {
-                "kubectl-timestamps" => "kubectl",
+                "kubectl-timestamps" | "kubectl-terminal" => "kubectl",
                 "kube-rs-http2" => "kube-rs",
                 other => other,
             };
-            let path = get(binary)?;
+            let path = flags.need(binary)?;
             // The pty harness resolves a relative path through PATH; the
             // link's own name stays (the sandbox's kubectl is a multi-call
             // binary that reads it).
@@ -162,27 +150,25 @@ impl Args {
         }
         Ok(Args {
             bins,
-            kubeconfig: get("kubeconfig")?,
-            namespace: get("namespace")?,
-            instance: get("instance")?,
-            pod: get("pod")?,
-            container: get("container")?,
-            stream_file: get("stream-file")?.into(),
-            backlog: num("backlog")?.max(1),
-            tail: num("tail")?,
+            kubeconfig: flags.need("kubeconfig")?,
+            namespace: flags.need("namespace")?,
+            instance: flags.need("instance")?,
+            pod: flags.need("pod")?,
+            container: flags.need("container")?,
+            stream_file: flags.need("stream-file")?.into(),
+            backlog: flags.need_num::<u64>("backlog")?.max(1),
+            tail: flags.need_num("tail")?,
             rates,
-            seconds: num("seconds")?,
-            memory_minutes: num("memory-minutes")?,
-            memory_rate: num("memory-rate")?,
+            seconds: flags.need_num("seconds")?,
+            memory_minutes: flags.need_num("memory-minutes")?,
+            memory_rate: flags.need_num("memory-rate")?,
             tools,
-            kwok_pid: pid("kwok-pid"),
-            apiserver_pid: pid("apiserver-pid"),
-            osctui_log_lines: map
+            rounds: flags.num_or::<u64>("rounds", 1)?.max(1),
+            kwok_pid: flags.lenient_num("kwok-pid"),
+            apiserver_pid: flags.lenient_num("apiserver-pid"),
+            osctui_log_lines: flags
                 .get("osctui-log-lines")
-                .map(|n| {
-                    n.parse()
-                        .map_err(|_| "--osctui-log-lines must be a number".to_owned())
-                })
+                .map(|_| flags.need_num("osctui-log-lines"))
                 .transpose()?,
         })
     }
@@ -214,6 +200,14 @@ impl Viewer {
                 0 => None,
                 n => Some(n),
             },
+        }
+    }
+
+    /// Bytes the tool has written to its terminal (`None`: a pipe).
+    fn terminal_bytes(&self) -> Option<u64> {
+        match self {
+            Viewer::Pty(c) => Some(c.bytes_received()),
+            Viewer::Pipe(_) => None,
         }
     }
 
@@ -400,6 +394,23 @@ fn prepare(tool: &str, args: &Args) -> Result<Ready, String> {
             settle();
             Ok(Ready::Pty(c, "\r"))
         }
+        "kubectl-terminal" => {
+            // The shell waits for the key, then becomes kubectl (the same
+            // process, so its CPU and RSS are kubectl's): the clock starts
+            // at the key, as for the consoles, and kubectl's start counts.
+            let tail = args.tail.to_string();
+            let kubectl = bin.to_string_lossy().into_owned();
+            let mut argv = vec![
+                "-c",
+                "stty -echo; IFS= read -r _; exec \"$0\" \"$@\"",
+                &kubectl,
+            ];
+            argv.extend(kubectl_logs(args, &tail));
+            let c = Console::spawn(Path::new("/bin/sh"), &argv, &[], COLS, ROWS)
+                .map_err(|e| format!("cannot start /bin/sh: {e}"))?;
+            settle();
+            Ok(Ready::Pty(c, "\r"))
+        }
         "kubectl" | "kubectl-timestamps" | "kube-rs" | "kube-rs-http2" => {
             Ok(Ready::Pipe(tool.to_owned()))
         }
@@ -448,19 +459,7 @@ fn open(ready: Ready, args: &Args) -> Result<(Viewer, Instant), String> {
                     argv
                 }
                 _ => {
-                    let mut argv = vec![
-                        "--kubeconfig",
-                        &args.kubeconfig,
-                        "-n",
-                        &args.namespace,
-                        "logs",
-                        "-f",
-                        "--tail",
-                        &tail,
-                        "-c",
-                        &args.container,
-                        &args.pod,
-                    ];
+                    let mut argv = kubectl_logs(args, &tail);
                     if tool == "kubectl-timestamps" {
                         argv.push("--timestamps");
                     }
@@ -518,6 +517,23 @@ fn open(ready: Ready, args: &Args) -> Result<(Viewer, Instant), String> {
     }
 }
 
+/// `kubectl logs -f` of the container, with the tail every tool gets.
+fn kubectl_logs<'a>(args: &'a Args, tail: &'a str) -> Vec<&'a str> {
+    vec![
+        "--kubeconfig",
+        &args.kubeconfig,
+        "-n",
+        &args.namespace,
+        "logs",
+        "-f",
+        "--tail",
+        tail,
+        "-c",
+        &args.container,
+        &args.pod,
+    ]
+}
+
 fn send(console: &Console, keys: &str) -> Result<(), String> {
     console.send_keys(keys).map_err(|e| e.to_string())
 }
@@ -558,11 +574,17 @@ struct Stream {
     writer_managed: f64,
     /// Lines/s of the newest sequence shown, after the warm-up.
     rate: f64,
+    /// Behind the writer the moment it stopped.
     lag_end: u64,
+    /// Median of the samples after the warm-up.
+    lag_median: u64,
     lag_max: u64,
     catch_up: Option<Duration>,
     cpu: f64,
     rss_peak: u64,
+    /// Bytes written to the terminal per second over the window (tools in
+    /// a pseudo-terminal).
+    terminal_rate: Option<f64>,
     others_cpu: String,
 }
 
@@ -575,20 +597,30 @@ struct Memory {
     cpu: f64,
 }
 
+/// Every round of one tool.
+type Rounds = Vec<Result<Outcome, String>>;
+
 fn run(args: &Args) -> Result<(), String> {
-    let mut outcomes: Vec<(&str, Result<Outcome, String>)> = Vec::new();
-    for &tool in &args.tools {
-        eprintln!("osctui-bench-logs-peers: measuring {tool}");
-        let started = Instant::now();
-        let outcome = measure(tool, args);
-        if let Err(e) = &outcome {
-            eprintln!("osctui-bench-logs-peers: {tool} failed: {e}");
+    let mut outcomes: Vec<(&str, Rounds)> = args.tools.iter().map(|t| (*t, Vec::new())).collect();
+    // Round by round, every tool in each: a change in the machine's load
+    // over the run then falls on all of them, not on the last one measured.
+    for round in 1..=args.rounds {
+        for (tool, rounds) in &mut outcomes {
+            eprintln!(
+                "osctui-bench-logs-peers: measuring {tool} (round {round} of {})",
+                args.rounds
+            );
+            let started = Instant::now();
+            let outcome = measure(tool, args);
+            if let Err(e) = &outcome {
+                eprintln!("osctui-bench-logs-peers: {tool} failed: {e}");
+            }
+            eprintln!(
+                "osctui-bench-logs-peers: {tool} done in {:.0} s",
+                started.elapsed().as_secs_f64()
+            );
+            rounds.push(outcome);
         }
-        eprintln!(
-            "osctui-bench-logs-peers: {tool} done in {:.0} s",
-            started.elapsed().as_secs_f64()
-        );
-        outcomes.push((tool, outcome));
     }
     let _ = std::fs::remove_dir_all(base_dir());
     print_table(args, &outcomes);
@@ -660,6 +692,18 @@ fn measure(tool: &'static str, args: &Args) -> Result<Outcome, String> {
     Ok(out)
 }
 
+/// The start of a stream's measured window.
+struct WindowStart {
+    at: Instant,
+    /// The newest sequence shown.
+    newest: u64,
+    /// CPU ticks of the tool, and of kwok and the API server.
+    cpu: u64,
+    others: [Option<u64>; 2],
+    /// Written to the terminal so far (tools in a pseudo-terminal).
+    bytes: Option<u64>,
+}
+
 /// Streams at `rate` from sequence `first`; returns the figures and the
 /// lines written.
 fn stream(
@@ -673,8 +717,10 @@ fn stream(
     let others = [args.kwok_pid, args.apiserver_pid];
     let writer = Writer::start(&args.stream_file, rate, length, first)?;
     let started = Instant::now();
-    let mut window: Option<(Instant, u64, u64, [Option<u64>; 2])> = None;
-    let mut last = (started, first - 1);
+    // Where the measured window starts: after the warm-up.
+    let mut window: Option<WindowStart> = None;
+    let mut last = (started, first - 1, None);
+    let mut lags = Vec::new();
     let mut lag_max = 0;
     let mut rss_peak = 0;
     let mut next_rss = started;
@@ -684,28 +730,48 @@ fn stream(
         let written = first - 1 + writer.written();
         if started.elapsed() >= WARM_UP {
             if window.is_none() {
-                window = Some((now, newest, cpu_ticks(pid)?, others.map(ticks)));
+                window = Some(WindowStart {
+                    at: now,
+                    newest,
+                    cpu: cpu_ticks(pid)?,
+                    others: others.map(ticks),
+                    bytes: viewer.terminal_bytes(),
+                });
             }
-            lag_max = lag_max.max(written.saturating_sub(newest));
+            let lag = written.saturating_sub(newest);
+            lags.push(lag);
+            lag_max = lag_max.max(lag);
         }
         if now >= next_rss {
             rss_peak = rss_peak.max(rss_kib(pid)?);
             next_rss += Duration::from_secs(1);
             dump(viewer, rate, started.elapsed(), written);
         }
-        last = (now, newest);
+        last = (now, newest, viewer.terminal_bytes());
         std::thread::sleep(SAMPLE_EVERY);
     }
     let cpu_end = cpu_ticks(pid)?;
     let others_end = others.map(ticks);
     let written = writer.stop()?;
+    // Read the moment the writer is done, not at the last sample (up to
+    // 50 ms earlier, which would count lines no tool could have shown).
+    let shown_at_stop = viewer.newest().unwrap_or(0);
+    let stopped = Instant::now();
     let managed = written as f64 / started.elapsed().as_secs_f64();
-    let (t0, n0, c0, o0) = window.ok_or("the stream is shorter than its warm-up")?;
-    let (t1, n1) = last;
+    let WindowStart {
+        at: t0,
+        newest: n0,
+        cpu: c0,
+        others: o0,
+        bytes: b0,
+    } = window.ok_or("the stream is shorter than its warm-up")?;
+    let (t1, n1, b1) = last;
     let secs = t1.duration_since(t0).as_secs_f64().max(1e-3);
     let newest_written = first - 1 + written;
-    let lag_end = newest_written.saturating_sub(n1);
-    let stopped = Instant::now();
+    let lag_end = newest_written.saturating_sub(shown_at_stop.max(n1));
+    lags.sort_unstable();
+    let lag_median = lags.get(lags.len() / 2).copied().unwrap_or(0);
+    let terminal_rate = b0.zip(b1).map(|(a, b)| b.saturating_sub(a) as f64 / secs);
     let mut catch_up = None;
     while stopped.elapsed() < CATCH_UP_TIMEOUT {
         if viewer.newest().is_some_and(|n| n >= newest_written) {
@@ -729,10 +795,12 @@ fn stream(
             writer_managed: managed,
             rate: n1.saturating_sub(n0) as f64 / secs,
             lag_end,
+            lag_median,
             lag_max,
             catch_up,
             cpu: pct(c0, cpu_end),
             rss_peak,
+            terminal_rate,
             others_cpu,
         },
         written,
@@ -899,22 +967,50 @@ impl Writer {
 
 // ------------------------------------------------------------------ table
 
-/// One measure across the tools: figures (None: failed or not measured),
-/// whether lower is better, and how to print a figure.
+/// One measure across the tools: per tool, the figure of each round (None:
+/// failed or not measured), whether lower is better, and how to print a
+/// figure.
 struct Measure {
     name: String,
-    values: Vec<Option<f64>>,
+    values: Vec<Vec<Option<f64>>>,
     lower_better: bool,
     show: fn(f64) -> String,
     ratio: bool,
 }
 
-fn print_table(args: &Args, outcomes: &[(&str, Result<Outcome, String>)]) {
+/// The median of the rounds that have a figure, the smallest and the
+/// largest, and how many rounds had one.
+#[derive(Debug, PartialEq)]
+struct Summary {
+    median: f64,
+    min: f64,
+    max: f64,
+    count: usize,
+}
+
+fn summarize(values: &[Option<f64>]) -> Option<Summary> {
+    let mut v: Vec<f64> = values.iter().flatten().copied().collect();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    let median = match n {
+        0 => return None,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    };
+    Some(Summary {
+        median,
+        min: v[0],
+        max: v[n - 1],
+        count: n,
+    })
+}
+
+fn print_table(args: &Args, outcomes: &[(&str, Rounds)]) {
     let mut measures = Vec::new();
-    let col = |f: &dyn Fn(&Outcome) -> Option<f64>| -> Vec<Option<f64>> {
+    let col = |f: &dyn Fn(&Outcome) -> Option<f64>| -> Vec<Vec<Option<f64>>> {
         outcomes
             .iter()
-            .map(|(_, o)| o.as_ref().ok().and_then(f))
+            .map(|(_, rounds)| rounds.iter().map(|o| o.as_ref().ok().and_then(f)).collect())
             .collect()
     };
     measures.push(Measure {
@@ -942,6 +1038,13 @@ fn print_table(args: &Args, outcomes: &[(&str, Result<Outcome, String>)]) {
             ratio: true,
         });
         measures.push(Measure {
+            name: format!("median lag while streaming at {r}/s (lines)"),
+            values: at(|s| Some(s.lag_median as f64)),
+            lower_better: true,
+            show: |v| thousands(v as u64),
+            ratio: false,
+        });
+        measures.push(Measure {
             name: format!("lag when writing stopped at {r}/s (lines)"),
             values: at(|s| Some(s.lag_end as f64)),
             lower_better: true,
@@ -960,6 +1063,13 @@ fn print_table(args: &Args, outcomes: &[(&str, Result<Outcome, String>)]) {
             values: at(|s| Some(s.cpu)),
             lower_better: true,
             show: |v| format!("{v:.0} %"),
+            ratio: true,
+        });
+        measures.push(Measure {
+            name: format!("bytes to the terminal at {r}/s (KB/s)"),
+            values: at(|s| s.terminal_rate.map(|b| b / 1000.0)),
+            lower_better: true,
+            show: |v| format!("{v:.0} KB/s"),
             ratio: true,
         });
         measures.push(Measure {
@@ -1018,49 +1128,76 @@ fn print_table(args: &Args, outcomes: &[(&str, Result<Outcome, String>)]) {
     println!("| measure | {} |", names.join(" | "));
     println!("| --- |{}", " --- |".repeat(names.len()));
     for m in &measures {
-        // The best of the peers (every tool but osctui).
-        let peers = m
-            .values
+        let summaries: Vec<Option<Summary>> = m.values.iter().map(|v| summarize(v)).collect();
+        // The best of the peers (every tool but osctui), by median.
+        let peers = summaries
             .iter()
             .zip(&names)
             .filter(|(_, n)| **n != "osctui" && !REFERENCES.contains(*n))
-            .filter_map(|(v, _)| *v);
+            .filter_map(|(s, _)| s.as_ref().map(|s| s.median));
         let best = if m.lower_better {
             peers.fold(None, |b: Option<f64>, v| Some(b.map_or(v, |b| b.min(v))))
         } else {
             peers.fold(None, |b: Option<f64>, v| Some(b.map_or(v, |b| b.max(v))))
         };
-        let cells: Vec<String> = m
-            .values
+        let cells: Vec<String> = summaries
             .iter()
-            .map(|v| match (v, best) {
-                (None, _) => "—".into(),
+            .map(|s| {
+                let Some(s) = s else {
+                    return "—".into();
+                };
+                let mut cell = (m.show)(s.median);
                 // Below 1 (ms, %, …) a ratio says nothing.
-                (Some(v), Some(b)) if m.ratio && b >= 1.0 => {
-                    format!("{} ({:.2}×)", (m.show)(*v), v / b)
+                if let Some(b) = best.filter(|b| m.ratio && *b >= 1.0) {
+                    cell.push_str(&format!(" ({:.2}×)", s.median / b));
                 }
-                (Some(v), _) => (m.show)(*v),
+                if args.rounds > 1 {
+                    cell.push_str(&format!(" [{}–{}]", (m.show)(s.min), (m.show)(s.max)));
+                }
+                if s.count < args.rounds as usize {
+                    cell.push_str(&format!(" ({} of {} rounds)", s.count, args.rounds));
+                }
+                cell
             })
             .collect();
         println!("| {} | {} |", m.name, cells.join(" | "));
     }
     println!();
     println!(
-        "Ratios: figure ÷ the best peer's (k9s, kdash, kubectl; kube-rs is a reference, not a peer); \
-         for the rate higher is better, elsewhere lower. — = not measured (see below)."
+        "Ratios: figure ÷ the best peer's (k9s, kdash, kubectl to a pipe or a terminal; kube-rs is a reference, not a peer); \
+         for the rate higher is better, elsewhere lower. — = not measured (see below).{}",
+        if args.rounds > 1 {
+            format!(
+                " Each figure is the median of {} rounds (the tools take turns, round by round), [smallest–largest].",
+                args.rounds
+            )
+        } else {
+            String::new()
+        }
     );
     println!();
-    for (tool, outcome) in outcomes {
+    for (round, (tool, outcome)) in outcomes.iter().flat_map(|(tool, rounds)| {
+        rounds
+            .iter()
+            .enumerate()
+            .map(move |(i, o)| (i + 1, (tool, o)))
+    }) {
+        let tool = if args.rounds > 1 {
+            format!("{tool}, round {round}")
+        } else {
+            tool.to_string()
+        };
         match outcome {
             Err(e) => println!("- **{tool}** failed: {}", e.replace('\n', "\n  ")),
             Ok(o) => {
                 let mut parts = Vec::new();
                 for s in &o.streams {
                     parts.push(format!(
-                        "at {} offered the writer managed {:.0}/s, the tool showed {:.0}/s, at most {} lines behind, {} behind when writing stopped, newest line shown {} later; {}",
+                        "at {} offered the writer managed {:.0}/s, the tool showed {:.0}/s, {} lines behind in the median, at most {}, {} behind when writing stopped, newest line shown {} later; {}",
                         thousands(s.offered),
                         s.writer_managed,
                         s.rate,
+                        thousands(s.lag_median),
                         thousands(s.lag_max),
                         thousands(s.lag_end),
                         s.catch_up.map_or(format!("not within {CATCH_UP_TIMEOUT:?}"), |d| format!("{:.0} ms", d.as_secs_f64() * 1000.0)),
@@ -1115,6 +1252,23 @@ mod tests {
         assert_eq!(text.lines().count(), 3);
         assert_eq!(newest_seq(&text), Some(3));
         assert!(text.lines().all(|l| l.contains(" stdout F seq=")));
+    }
+
+    #[test]
+    fn a_summary_is_the_median_of_the_rounds_that_have_a_figure() {
+        let s = summarize(&[Some(3.0), None, Some(1.0), Some(10.0)]);
+        assert_eq!(
+            s,
+            Some(Summary {
+                median: 3.0,
+                min: 1.0,
+                max: 10.0,
+                count: 3
+            })
+        );
+        let even = summarize(&[Some(4.0), Some(2.0)]).map(|s| s.median);
+        assert_eq!(even, Some(3.0));
+        assert_eq!(summarize(&[None, None]), None);
     }
 
     #[test]

@@ -17,7 +17,6 @@
 //! --seconds S --memory-minutes M --memory-rate R [--kwok-pid P]
 //! [--apiserver-pid P]
 
-use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -25,6 +24,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use osctui_bench::flags::Flags;
 use osctui_bench::{cpu_ticks, rss_kib, wait_fast};
 use osctui_testkit::pty::Console;
 
@@ -64,45 +64,20 @@ struct Args {
 
 impl Args {
     fn parse() -> Result<Args, String> {
-        let raw: Vec<String> = std::env::args().skip(1).collect();
-        let mut map = HashMap::new();
-        for pair in raw.chunks(2) {
-            let [name, value] = pair else {
-                return Err(format!("{} has no value", pair[0]));
-            };
-            let name = name
-                .strip_prefix("--")
-                .ok_or_else(|| format!("expected --name, got {name}"))?;
-            map.insert(name.to_owned(), value.clone());
-        }
-        let get = |name: &str| {
-            map.get(name)
-                .cloned()
-                .ok_or_else(|| format!("--{name} is required"))
-        };
-        let num = |name: &str| -> Result<u64, String> {
-            get(name)?
-                .parse()
-                .map_err(|_| format!("--{name} must be a number"))
-        };
-        let pid = |name: &str| map.get(name).and_then(|p| p.parse().ok());
-        let rates = get("rates")?
-            .split(',')
-            .map(|r| r.trim().parse().map_err(|_| format!("bad rate {r:?}")))
-            .collect::<Result<Vec<u64>, String>>()?;
+        let flags = Flags::from_env(&[])?;
         Ok(Args {
-            binary: get("binary")?.into(),
-            kubeconfig: get("kubeconfig")?,
-            namespace: get("namespace")?,
-            stream_file: get("stream-file")?.into(),
-            backlog: num("backlog")?,
-            raw_ms: num("raw-ms")?,
-            rates,
-            seconds: num("seconds")?,
-            memory_minutes: num("memory-minutes")?,
-            memory_rate: num("memory-rate")?,
-            kwok_pid: pid("kwok-pid"),
-            apiserver_pid: pid("apiserver-pid"),
+            binary: flags.need("binary")?.into(),
+            kubeconfig: flags.need("kubeconfig")?,
+            namespace: flags.need("namespace")?,
+            stream_file: flags.need("stream-file")?.into(),
+            backlog: flags.need_num("backlog")?,
+            raw_ms: flags.need_num("raw-ms")?,
+            rates: flags.need_nums("rates")?,
+            seconds: flags.need_num("seconds")?,
+            memory_minutes: flags.need_num("memory-minutes")?,
+            memory_rate: flags.need_num("memory-rate")?,
+            kwok_pid: flags.lenient_num("kwok-pid"),
+            apiserver_pid: flags.lenient_num("apiserver-pid"),
         })
     }
 }

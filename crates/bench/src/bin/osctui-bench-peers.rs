@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use osctui_bench::flags::Flags;
 use osctui_bench::{
     Floor, KeyFrame, PairedFloor, key_to_frame, raw_list, ticks_to_secs, tree_cpu_ticks,
     tree_hwm_kib, tree_rss_kib, wait_fast,
@@ -49,27 +50,13 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut map = BTreeMap::new();
-    let mut small = false;
-    let mut it = std::env::args().skip(1);
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--small" => small = true,
-            "-h" | "--help" => return Err(USAGE.to_owned()),
-            flag if flag.starts_with("--") => {
-                let v = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
-                map.insert(flag.trim_start_matches("--").to_owned(), v);
-            }
-            other => return Err(format!("unexpected argument {other:?}\n{USAGE}")),
-        }
+    if std::env::args().any(|a| a == "-h" || a == "--help") {
+        return Err(USAGE.to_owned());
     }
-    let get = |k: &str| map.get(k).cloned();
-    let need = |k: &str| get(k).ok_or_else(|| format!("--{k} is required\n{USAGE}"));
-    let num = |k: &str, d: usize| -> Result<usize, String> {
-        get(k)
-            .map(|v| v.parse().map_err(|_| format!("--{k}: not a number: {v}")))
-            .unwrap_or(Ok(d))
-    };
+    let flags = Flags::from_env(&["small"]).map_err(|e| format!("{e}\n{USAGE}"))?;
+    let get = |k: &str| flags.get(k).map(str::to_owned);
+    let need = |k: &str| flags.need(k).map_err(|e| format!("{e}\n{USAGE}"));
+    let num = |k: &str, d: usize| flags.num_or(k, d);
     let size = get("size").unwrap_or_else(|| "160x48".to_owned());
     let (cols, rows) = size
         .split_once('x')
@@ -89,7 +76,7 @@ fn parse_args() -> Result<Args, String> {
         timeout: Duration::from_secs(num("timeout", 300)? as u64),
         cols,
         rows,
-        small,
+        small: flags.switch("small"),
         tools: get("tools")
             .unwrap_or_else(|| "osctui,k9s,kdash,kubectl,raw".to_owned())
             .split(',')
