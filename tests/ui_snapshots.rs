@@ -763,6 +763,34 @@ fn loading_before_first_list() {
     });
 }
 
+/// The instances have listed, the pods not yet (a big cluster): names,
+/// versions and ages are shown, health and readiness read "…", the top bar
+/// still says loading, and the services view counts without health.
+#[test]
+fn instances_known_before_their_pods() {
+    for (view, name) in [
+        ("2", "instances_before_pods"),
+        ("1", "services_before_pods"),
+    ] {
+        snap(name, |w, h| {
+            let mut state = support::connected(w, h);
+            update(&mut state, Msg::ServicesChanged(services()));
+            let preview = instances()
+                .into_iter()
+                .map(|mut row| {
+                    row.health = osctui::domain::health::Health::Unknown;
+                    row.ready = (0, 0);
+                    row.latest_event = None;
+                    row
+                })
+                .collect();
+            update(&mut state, Msg::InstancesRelisted(preview));
+            keys(&mut state, &[view]);
+            state
+        });
+    }
+}
+
 #[test]
 fn operator_detail_tabs() {
     let names = [

@@ -10,7 +10,7 @@ use crate::action::Msg;
 use crate::domain::csd::{
     CustomServiceDefinition, OperatorLocation, PackageType, VersionDefinition,
 };
-use crate::domain::health::{instance_health, release_health};
+use crate::domain::health::{Health, instance_health, release_health};
 use crate::domain::text::clean;
 use crate::domain::version::compare_versions;
 use crate::state::rows::{
@@ -327,6 +327,8 @@ pub struct HubState {
     emitted: HashMap<String, InstanceRow>,
     sent_services: Option<Vec<ServiceRow>>,
     sent_synced: bool,
+    /// The instances went out before the pods had listed (preview_due).
+    sent_preview: bool,
 }
 
 /// Watch ids that must complete a first list before `Synced`.
@@ -361,6 +363,21 @@ impl HubState {
         !self.synced && self.pending.is_empty()
     }
 
+    /// Whether every instance is known (CSDs, each service's CRs and the
+    /// Helm releases have listed) while pods, workloads or events are still
+    /// listing, and the instances have not been sent yet. On a big cluster
+    /// the pods' LIST takes seconds longer than the instances' (10,001 pods:
+    /// 2 s against 0.2 s): the names go out at once, their health after.
+    pub fn preview_due(&self) -> bool {
+        !self.synced
+            && !self.sent_preview
+            && !self.pending.is_empty()
+            && !self
+                .pending
+                .iter()
+                .any(|s| s == "csds" || s == "releases" || s.starts_with("instances:"))
+    }
+
     /// Whether a flush would send something.
     pub fn has_output(&self) -> bool {
         !self.dirty.is_empty()
@@ -369,6 +386,7 @@ impl HubState {
             || self.services_dirty
             || self.namespaces_dirty
             || self.first_list_due()
+            || self.preview_due()
     }
 
     /// A watch gave up on its first list (403, ...): do not wait for it.
@@ -903,6 +921,21 @@ impl HubState {
         })
     }
 
+    /// Every instance before its pods, workloads and events are known:
+    /// what is not known yet is left out (health Unknown, no counts, no
+    /// event) rather than computed from half a list. The first complete
+    /// list replaces these rows.
+    fn preview_rows(&self) -> Vec<InstanceRow> {
+        let mut rows = self.all_rows();
+        for row in &mut rows {
+            row.health = Health::Unknown;
+            row.ready = (0, 0);
+            // An unreadable release's problem is known already.
+            row.latest_event = self.releases.get(&row.uid).and_then(|r| r.problem.clone());
+        }
+        rows
+    }
+
     fn all_rows(&self) -> Vec<InstanceRow> {
         let mut keys: Vec<&String> = self.instance_service.keys().collect();
         keys.extend(self.releases.items.keys());
@@ -1032,6 +1065,10 @@ impl HubState {
         }
         if !self.synced {
             if !self.pending.is_empty() {
+                if self.preview_due() {
+                    self.sent_preview = true;
+                    out.push(Msg::InstancesRelisted(self.preview_rows()));
+                }
                 return out;
             }
             self.synced = true;
@@ -1330,6 +1367,106 @@ mod tests {
             .map(|s| s.name)
             .collect();
         assert_eq!(names, vec!["kafka", "memcached", "nginx"]);
+    }
+
+    /// The instances go out as soon as they are all known, pods or not;
+    /// what depends on pods is left unknown until the complete list.
+    #[test]
+    fn instances_go_out_before_the_pods_without_their_health() {
+        let mut state = HubState::new();
+        for c in listed(vec![csd(
+            json!({"metadata": {"name": "kafka"}, "spec": {"CRDRef": {"name": "hwfkas.x.dev"}}}),
+        )]) {
+            state.apply(HubEvent::Csd(c));
+        }
+        state.begin_service("kafka", 1);
+        assert!(!state.preview_due(), "the CRs have not listed yet");
+        let instance = InstanceInfo {
+            uid: "cr1".into(),
+            name: "orders".into(),
+            namespace: "a".into(),
+            service: "kafka".into(),
+            created: 5,
+            version: Some("2".into()),
+            replicas: Some(2),
+            slim: json!({"status": {"phase": "Running"}}),
+        };
+        for change in listed(vec![instance]) {
+            state.apply(HubEvent::Instances {
+                service: "kafka".into(),
+                generation: 1,
+                change,
+            });
+        }
+        assert!(
+            !state.preview_due(),
+            "the Helm releases have not listed yet"
+        );
+        for c in listed(Vec::new()) {
+            state.apply(HubEvent::Releases(c));
+        }
+        // Half the pods are in: the preview must not count them.
+        state.apply(HubEvent::Pods(Change::Init));
+        state.apply(HubEvent::Pods(Change::Item(pod(
+            "p1",
+            "a",
+            None,
+            Some("orders"),
+            true,
+        ))));
+        assert!(state.preview_due() && state.has_output());
+        let msgs = state.flush();
+        assert!(!msgs.iter().any(|m| matches!(m, Msg::Synced)), "{msgs:?}");
+        let rows = msgs
+            .iter()
+            .find_map(|m| match m {
+                Msg::InstancesRelisted(rows) => Some(rows.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no preview: {msgs:?}"));
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            (rows[0].name.as_str(), rows[0].health, rows[0].ready),
+            ("orders", Health::Unknown, (0, 0))
+        );
+        assert!(!state.preview_due(), "sent once");
+        assert!(
+            !state
+                .flush()
+                .iter()
+                .any(|m| matches!(m, Msg::InstancesRelisted(_))),
+            "nothing more until the complete list"
+        );
+        // The rest lists: the complete list replaces the preview.
+        state.apply(HubEvent::Pods(Change::InitDone));
+        for kind in [
+            WorkloadKind::StatefulSet,
+            WorkloadKind::Deployment,
+            WorkloadKind::ReplicaSet,
+        ] {
+            for c in listed(Vec::new()) {
+                state.apply(HubEvent::Workloads(kind, c));
+            }
+        }
+        for c in listed(Vec::new()) {
+            state.apply(HubEvent::Events(c));
+        }
+        for c in listed(vec!["a".to_owned()]) {
+            state.apply(HubEvent::Namespaces(c));
+        }
+        assert!(state.first_list_due() && !state.preview_due());
+        let msgs = state.flush();
+        assert!(matches!(msgs.last(), Some(Msg::Synced)), "{msgs:?}");
+        let rows = msgs
+            .iter()
+            .find_map(|m| match m {
+                Msg::InstancesRelisted(rows) => Some(rows.clone()),
+                _ => None,
+            })
+            .unwrap_or_default();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].ready, (1, 2), "{rows:?}");
+        assert_eq!(rows[0].health, Health::Healthy, "its one pod is ready");
     }
 
     #[test]

@@ -455,10 +455,11 @@ async fn run_hub(
                 if csd_change && state.csds_listed() {
                     services.reconcile(&mut state);
                 }
-                if state.first_list_due() {
-                    // The first complete list goes out at once: coalescing
-                    // is for the changes after it, and waiting here added
-                    // up to FLUSH_INTERVAL to the time to a complete list.
+                if state.first_list_due() || state.preview_due() {
+                    // The first complete list (and the instances before it)
+                    // go out at once: coalescing is for the changes after
+                    // it, and waiting here added up to FLUSH_INTERVAL to the
+                    // time to a complete list.
                     flush_at = Some(Instant::now());
                 } else if flush_at.is_none() && state.has_output() {
                     flush_at = Some((last_flush + FLUSH_INTERVAL).max(Instant::now()));

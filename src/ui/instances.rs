@@ -30,7 +30,7 @@ pub fn draw(
     let show_namespace = state.namespace.is_none();
     let rows: Vec<Vec<Vec<Piece>>> = page
         .iter()
-        .map(|row| cells(row, state.now, theme, show_namespace))
+        .map(|row| cells(row, state.now, theme, show_namespace, state.synced))
         .collect();
 
     let ideal = |i: usize, floor: u16| -> u16 {
@@ -141,14 +141,39 @@ fn empty_text(state: &State) -> String {
 
 /// The cells of a row, in column order (name, namespace, service, version,
 /// health, ready, age, event). Health is two pieces so that the label can
-/// be dropped when narrow.
-fn cells(row: &InstanceRow, now: i64, theme: &Theme, show_namespace: bool) -> Vec<Vec<Piece>> {
+/// be dropped when narrow. Until `synced`, the rows are known before their
+/// pods (cluster::hub::HubState::preview_due): health and readiness read
+/// "…", never a guess from half a list.
+fn cells(
+    row: &InstanceRow,
+    now: i64,
+    theme: &Theme,
+    show_namespace: bool,
+    synced: bool,
+) -> Vec<Vec<Piece>> {
     let health = theme.health(row.health);
     let (ready, desired) = row.ready;
     let ready_style = if ready < desired {
         theme.degraded
     } else {
         theme.base
+    };
+    let (health_cell, ready_cell) = if synced {
+        (
+            vec![
+                (row.health.symbol().to_string(), health),
+                (format!(" {}", row.health.label()), health),
+            ],
+            vec![(format!("{ready}/{desired}"), ready_style)],
+        )
+    } else {
+        (
+            vec![
+                ("…".to_owned(), theme.muted),
+                (" loading".into(), theme.muted),
+            ],
+            vec![("…".to_owned(), theme.muted)],
+        )
     };
     vec![
         vec![(row.name.clone(), theme.base)],
@@ -162,11 +187,8 @@ fn cells(row: &InstanceRow, now: i64, theme: &Theme, show_namespace: bool) -> Ve
             Some(v) => (v.clone(), theme.base),
             None => ("-".into(), theme.muted),
         }],
-        vec![
-            (row.health.symbol().to_string(), health),
-            (format!(" {}", row.health.label()), health),
-        ],
-        vec![(format!("{ready}/{desired}"), ready_style)],
+        health_cell,
+        ready_cell,
         vec![(format::age_since(now, row.created), theme.muted)],
         vec![match &row.latest_event {
             Some(e) => (e.clone(), theme.base),

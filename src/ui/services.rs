@@ -32,7 +32,10 @@ pub fn draw(
     let page: Vec<&ServiceRow> = services.iter().skip(offset).take(height).copied().collect();
     // The total after the per-health counts only on wide screens.
     let with_total = area.width >= 120;
-    let rows: Vec<Vec<Vec<Piece>>> = page.iter().map(|s| cells(s, theme, with_total)).collect();
+    let rows: Vec<Vec<Vec<Piece>>> = page
+        .iter()
+        .map(|s| cells(s, theme, with_total, state.synced))
+        .collect();
 
     let ideal = |i: usize, floor: u16| -> u16 {
         rows.iter()
@@ -101,7 +104,7 @@ pub fn draw(
             // Counts without the total when the column is narrow.
             Some(w) if usize::from(w) < widgets::pieces_width(&cells[5]) => {
                 let mut narrow = cells.clone();
-                narrow[5] = counts(&page[i].counts, theme, false);
+                narrow[5] = counts(&page[i].counts, theme, false, state.synced);
                 narrow
             }
             _ => cells.clone(),
@@ -110,7 +113,7 @@ pub fn draw(
     }
 }
 
-fn cells(service: &ServiceRow, theme: &Theme, with_total: bool) -> Vec<Vec<Piece>> {
+fn cells(service: &ServiceRow, theme: &Theme, with_total: bool, synced: bool) -> Vec<Vec<Piece>> {
     let operator: Piece = match &service.operator {
         OperatorHealth::Available => ("✓ available".into(), theme.healthy),
         OperatorHealth::NotAvailable { reason } => (format!("✗ {reason}"), theme.failed),
@@ -127,13 +130,21 @@ fn cells(service: &ServiceRow, theme: &Theme, with_total: bool) -> Vec<Vec<Piece
         vec![(service.provider.clone(), theme.base)],
         vec![versions],
         vec![operator],
-        counts(&service.counts, theme, with_total),
+        counts(&service.counts, theme, with_total, synced),
     ]
 }
 
 /// "✓3 ↻1 ✗1", each count in its health's style; with the total appended
-/// ("(5)") when asked; "0" for none.
-fn counts(counts: &HealthCounts, theme: &Theme, with_total: bool) -> Vec<Piece> {
+/// ("(5)") when asked; "0" for none. Until `synced` the instances may be
+/// known but not their health: "5 …", or "…" before any is known.
+fn counts(counts: &HealthCounts, theme: &Theme, with_total: bool, synced: bool) -> Vec<Piece> {
+    if !synced {
+        let text = match counts.total() {
+            0 => "…".to_owned(),
+            n => format!("{n} …"),
+        };
+        return vec![(text, theme.muted)];
+    }
     let mut out: Vec<Piece> = Vec::new();
     for health in Health::ALL {
         let n = counts.get(health);
@@ -171,8 +182,17 @@ mod tests {
         }
         let theme = Theme::default();
         let text = |p: Vec<Piece>| p.into_iter().map(|(t, _)| t).collect::<String>();
-        assert_eq!(text(counts(&c, &theme, true)), "✓2 ↻1 ✗1 (4)");
-        assert_eq!(text(counts(&c, &theme, false)), "✓2 ↻1 ✗1");
-        assert_eq!(text(counts(&HealthCounts::default(), &theme, true)), "0");
+        assert_eq!(text(counts(&c, &theme, true, true)), "✓2 ↻1 ✗1 (4)");
+        assert_eq!(text(counts(&c, &theme, false, true)), "✓2 ↻1 ✗1");
+        assert_eq!(
+            text(counts(&HealthCounts::default(), &theme, true, true)),
+            "0"
+        );
+        // Instances known before their health: the total, then "…".
+        assert_eq!(text(counts(&c, &theme, true, false)), "4 …");
+        assert_eq!(
+            text(counts(&HealthCounts::default(), &theme, true, false)),
+            "…"
+        );
     }
 }
