@@ -121,7 +121,13 @@ struct View {
 
 impl View {
     fn complete_on(&self, screen: &str) -> bool {
-        screen.contains(&self.complete) && !screen.to_lowercase().contains("loading")
+        self.rows_on(screen) && !screen.to_lowercase().contains("loading")
+    }
+    /// The list's rows are on screen, perhaps still "loading" more (osctui
+    /// shows its instances before the pods behind their health have been
+    /// listed; the peers show a list once it is complete).
+    fn rows_on(&self, screen: &str) -> bool {
+        screen.contains(&self.complete)
     }
 }
 
@@ -153,6 +159,12 @@ fn run(args: &Args, tmp: &std::path::Path, table: &mut Table) {
                         ms(raw.pods),
                         ms(raw.instances)
                     ),
+                );
+                table.set_time(
+                    "raw LIST",
+                    Row::InstancesShown,
+                    raw.instances,
+                    format!("instances ({}) alone", raw.instance_count),
                 );
                 floors = Some(raw);
             }
@@ -200,6 +212,17 @@ fn run(args: &Args, tmp: &std::path::Path, table: &mut Table) {
             match measure_kubectl(kubectl, &args.kubeconfig, resource, args.runs, args.timeout) {
                 Ok(m) => {
                     table.set_time(column, Row::FirstFrame, m.first_line, "first line".into());
+                    if floor == Floor::Instances {
+                        table.set_time(
+                            column,
+                            Row::InstancesShown,
+                            m.last_line,
+                            format!(
+                                "all lines; {}",
+                                floor_ratio(floors.as_ref(), floor, m.last_line)
+                            ),
+                        );
+                    }
                     table.set_time(
                         column,
                         Row::Complete,
@@ -377,13 +400,21 @@ fn spawn(view: &View, cols: u16, rows: u16) -> Result<Console, String> {
         .map_err(|e| format!("cannot start {}: {e}", view.program.display()))
 }
 
-/// Launches `view`, returns (console, time to first frame, time to complete).
+/// Times from launch to the first frame, to the list's rows on screen, and
+/// to the complete list.
+struct Launched {
+    first: Duration,
+    rows: Duration,
+    complete: Duration,
+}
+
+/// Launches `view` and waits for its complete list.
 fn launch(
     view: &View,
     cols: u16,
     rows: u16,
     timeout: Duration,
-) -> Result<(Console, Duration, Duration), String> {
+) -> Result<(Console, Launched), String> {
     let console = spawn(view, cols, rows)?;
     let started = Instant::now();
     wait_fast(&console, Duration::from_secs(30), painted)
@@ -409,7 +440,7 @@ fn launch(
             choose_menu_row(&console, screen)?;
         }
     }
-    wait_fast(&console, timeout, |s| view.complete_on(s)).map_err(|e| {
+    let failed = |e: String| {
         eprintln!("bench: {}: last screen: {e}", view.column);
         let last = e.lines().skip(1).take(6).collect::<Vec<_>>().join(" / ");
         format!(
@@ -417,8 +448,18 @@ fn launch(
             view.complete,
             timeout.as_secs()
         )
-    })?;
-    Ok((console, first, started.elapsed()))
+    };
+    wait_fast(&console, timeout, |s| view.rows_on(s)).map_err(failed)?;
+    let shown = started.elapsed();
+    wait_fast(&console, timeout, |s| view.complete_on(s)).map_err(failed)?;
+    Ok((
+        console,
+        Launched {
+            first,
+            rows: shown,
+            complete: started.elapsed(),
+        },
+    ))
 }
 
 /// Moves kdash's menu cursor down to the row holding `item` and opens it.
@@ -446,13 +487,16 @@ fn measure_view(
 ) -> Result<(), String> {
     let column = view.column.as_str();
     let mut first = Vec::new();
+    let mut shown = Vec::new();
     let mut complete = Vec::new();
     // (the raw LIST just before a launch, that launch's complete list)
     let mut pairs = Vec::new();
     for _ in 0..args.runs {
         let floor = paired.map(|p| p.once(view.floor));
-        let (console, f, c) = launch(view, args.cols, args.rows, args.timeout)?;
-        first.push(f);
+        let (console, times) = launch(view, args.cols, args.rows, args.timeout)?;
+        let c = times.complete;
+        first.push(times.first);
+        shown.push(times.rows);
         complete.push(c);
         if let Some(Ok(floor)) = floor {
             pairs.push((floor, c));
@@ -461,8 +505,9 @@ fn measure_view(
     }
     // Every tool's caches (kubectl's discovery, k9s's, osctui's warm
     // start) live in its own directory for the whole run: launch 1 is cold.
-    let (cold_first, cold_complete) = (first[0], complete[0]);
+    let (cold_first, cold_shown, cold_complete) = (first[0], shown[0], complete[0]);
     first.sort();
+    shown.sort();
     complete.sort();
     let median = |v: &[Duration]| v[v.len() / 2];
     table.set_time(
@@ -488,6 +533,21 @@ fn measure_view(
             floor_ratio(floors, view.floor, median(&complete))
         ),
     );
+    // Instance rows: what an operator reads first. Pods views have none.
+    if view.floor != Floor::Pods {
+        table.set_time(
+            column,
+            Row::InstancesShown,
+            median(&shown),
+            format!(
+                "median of {}, max {}, cold {}; {}",
+                args.runs,
+                ms(shown[shown.len() - 1]),
+                ms(cold_shown),
+                floor_ratio(floors, Floor::Instances, median(&shown))
+            ),
+        );
+    }
     if !pairs.is_empty() {
         let mut ratios: Vec<f64> = pairs
             .iter()
@@ -514,9 +574,9 @@ fn measure_view(
     }
     if args.small {
         match launch(view, 80, 24, args.timeout) {
-            Ok((console, f, c)) => {
-                table.set_time(column, Row::FirstFrameSmall, f, "one run".into());
-                table.set_time(column, Row::CompleteSmall, c, "one run".into());
+            Ok((console, times)) => {
+                table.set_time(column, Row::FirstFrameSmall, times.first, "one run".into());
+                table.set_time(column, Row::CompleteSmall, times.complete, "one run".into());
                 let _ = console.kill();
             }
             Err(e) => {
@@ -526,7 +586,7 @@ fn measure_view(
     }
 
     // One long-lived session for memory, idle, changes and keys.
-    let (console, _, _) = launch(view, args.cols, args.rows, args.timeout)?;
+    let (console, _) = launch(view, args.cols, args.rows, args.timeout)?;
     let pid = console.pid().ok_or("no pid")?;
     std::thread::sleep(Duration::from_secs(5));
     table.set_kib(
@@ -948,6 +1008,7 @@ fn ms(d: Duration) -> String {
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
 enum Row {
     FirstFrame,
+    InstancesShown,
     Complete,
     FirstFrameSmall,
     CompleteSmall,
@@ -967,8 +1028,9 @@ enum Row {
 }
 
 impl Row {
-    const ALL: [Row; 17] = [
+    const ALL: [Row; 18] = [
         Row::FirstFrame,
+        Row::InstancesShown,
         Row::Complete,
         Row::FirstFrameSmall,
         Row::CompleteSmall,
@@ -990,7 +1052,8 @@ impl Row {
     fn label(self) -> &'static str {
         match self {
             Row::FirstFrame => "launch to first painted frame",
-            Row::Complete => "launch to complete list",
+            Row::InstancesShown => "launch to the instance rows on screen",
+            Row::Complete => "launch to complete list (osctui: with pod health)",
             Row::FirstFrameSmall => "first frame, 80x24",
             Row::CompleteSmall => "complete list, 80x24",
             Row::RssSteady => "RSS steady (list + 5 s)",
