@@ -1176,23 +1176,7 @@ mod tests {
         }
         assert_eq!(state.operator_services().len(), 1);
         state.begin_service("kafka", 1);
-        let instance = InstanceInfo {
-            uid: "cr1".into(),
-            name: "orders".into(),
-            namespace: "a".into(),
-            service: "kafka".into(),
-            created: 5,
-            version: Some("2".into()),
-            replicas: Some(2),
-            slim: json!({"status": {"phase": "Running"}}),
-        };
-        for change in listed(vec![instance]) {
-            state.apply(HubEvent::Instances {
-                service: "kafka".into(),
-                generation: 1,
-                change,
-            });
-        }
+        list_orders(&mut state);
         let sts = WorkloadInfo {
             uid: "sts1".into(),
             namespace: "a".into(),
@@ -1369,18 +1353,9 @@ mod tests {
         assert_eq!(names, vec!["kafka", "memcached", "nginx"]);
     }
 
-    /// The instances go out as soon as they are all known, pods or not;
-    /// what depends on pods is left unknown until the complete list.
-    #[test]
-    fn instances_go_out_before_the_pods_without_their_health() {
-        let mut state = HubState::new();
-        for c in listed(vec![csd(
-            json!({"metadata": {"name": "kafka"}, "spec": {"CRDRef": {"name": "hwfkas.x.dev"}}}),
-        )]) {
-            state.apply(HubEvent::Csd(c));
-        }
-        state.begin_service("kafka", 1);
-        assert!(!state.preview_due(), "the CRs have not listed yet");
+    /// Lists the one Kafka instance "orders" (uid cr1, 2 replicas) in
+    /// namespace a, for generation 1 of the service.
+    fn list_orders(state: &mut HubState) {
         let instance = InstanceInfo {
             uid: "cr1".into(),
             name: "orders".into(),
@@ -1398,6 +1373,29 @@ mod tests {
                 change,
             });
         }
+    }
+
+    /// The rows of the first full relist among `msgs`.
+    fn relisted(msgs: &[Msg]) -> Option<Vec<InstanceRow>> {
+        msgs.iter().find_map(|m| match m {
+            Msg::InstancesRelisted(rows) => Some(rows.clone()),
+            _ => None,
+        })
+    }
+
+    /// The instances go out as soon as they are all known, pods or not;
+    /// what depends on pods is left unknown until the complete list.
+    #[test]
+    fn instances_go_out_before_the_pods_without_their_health() {
+        let mut state = HubState::new();
+        for c in listed(vec![csd(
+            json!({"metadata": {"name": "kafka"}, "spec": {"CRDRef": {"name": "hwfkas.x.dev"}}}),
+        )]) {
+            state.apply(HubEvent::Csd(c));
+        }
+        state.begin_service("kafka", 1);
+        assert!(!state.preview_due(), "the CRs have not listed yet");
+        list_orders(&mut state);
         assert!(
             !state.preview_due(),
             "the Helm releases have not listed yet"
@@ -1417,13 +1415,7 @@ mod tests {
         assert!(state.preview_due() && state.has_output());
         let msgs = state.flush();
         assert!(!msgs.iter().any(|m| matches!(m, Msg::Synced)), "{msgs:?}");
-        let rows = msgs
-            .iter()
-            .find_map(|m| match m {
-                Msg::InstancesRelisted(rows) => Some(rows.clone()),
-                _ => None,
-            })
-            .unwrap_or_else(|| panic!("no preview: {msgs:?}"));
+        let rows = relisted(&msgs).unwrap_or_else(|| panic!("no preview: {msgs:?}"));
         assert_eq!(rows.len(), 1);
         assert_eq!(
             (rows[0].name.as_str(), rows[0].health, rows[0].ready),
@@ -1457,13 +1449,7 @@ mod tests {
         assert!(state.first_list_due() && !state.preview_due());
         let msgs = state.flush();
         assert!(matches!(msgs.last(), Some(Msg::Synced)), "{msgs:?}");
-        let rows = msgs
-            .iter()
-            .find_map(|m| match m {
-                Msg::InstancesRelisted(rows) => Some(rows.clone()),
-                _ => None,
-            })
-            .unwrap_or_default();
+        let rows = relisted(&msgs).unwrap_or_default();
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].ready, (1, 2), "{rows:?}");
         assert_eq!(rows[0].health, Health::Healthy, "its one pod is ready");

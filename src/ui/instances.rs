@@ -142,8 +142,8 @@ fn empty_text(state: &State) -> String {
 /// The cells of a row, in column order (name, namespace, service, version,
 /// health, ready, age, event). Health is two pieces so that the label can
 /// be dropped when narrow. Until `synced`, the rows are known before their
-/// pods (cluster::hub::HubState::preview_due): health and readiness read
-/// "…", never a guess from half a list.
+/// pods (cluster::hub::HubState::preview_due): health reads "… loading"
+/// and readiness "…", never a guess from half a list.
 fn cells(
     row: &InstanceRow,
     now: i64,
