@@ -51,9 +51,13 @@ async fn seeded_instances_are_listed_filtered_and_opened() {
     ] {
         assert!(screen.contains(name), "{name} missing:\n{screen}");
     }
-    assert!(
-        screen.contains("failed"),
-        "legacy-events should read failed:\n{screen}"
+    // The rows may come before the pods are listed (HEALTH reads
+    // "… loading"); the health follows with the full sync.
+    ok(
+        console.wait_until("legacy-events reading failed", LOAD, |s| {
+            s.lines()
+                .any(|l| l.contains("legacy-events") && l.contains("failed"))
+        }),
     );
 
     // A filter narrows them; `!` inverts it.
