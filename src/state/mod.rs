@@ -116,6 +116,9 @@ pub struct State {
     pub cluster: Option<ClusterInfo>,
     /// Every watch has delivered its first list; until then "loading".
     pub synced: bool,
+    /// The instances have listed, perhaps before the pods and so without
+    /// their health: a service with none reads 0, not "…".
+    pub instances_listed: bool,
     /// The log view, while open.
     pub logs: Option<logs::LogView>,
     /// The monitoring view, while open.
@@ -173,6 +176,7 @@ impl State {
             readonly: false,
             cluster: None,
             synced: false,
+            instances_listed: false,
             logs: None,
             monitor: None,
             findings: None,

@@ -32,9 +32,10 @@ pub fn draw(
     let page: Vec<&ServiceRow> = services.iter().skip(offset).take(height).copied().collect();
     // The total after the per-health counts only on wide screens.
     let with_total = area.width >= 120;
+    let known = Known::of(state);
     let rows: Vec<Vec<Vec<Piece>>> = page
         .iter()
-        .map(|s| cells(s, theme, with_total, state.synced))
+        .map(|s| cells(s, theme, with_total, known))
         .collect();
 
     let ideal = |i: usize, floor: u16| -> u16 {
@@ -104,7 +105,7 @@ pub fn draw(
             // Counts without the total when the column is narrow.
             Some(w) if usize::from(w) < widgets::pieces_width(&cells[5]) => {
                 let mut narrow = cells.clone();
-                narrow[5] = counts(&page[i].counts, theme, false, state.synced);
+                narrow[5] = counts(&page[i].counts, theme, false, known);
                 narrow
             }
             _ => cells.clone(),
@@ -113,7 +114,30 @@ pub fn draw(
     }
 }
 
-fn cells(service: &ServiceRow, theme: &Theme, with_total: bool, synced: bool) -> Vec<Vec<Piece>> {
+/// How much is known of the instances, for their counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Known {
+    /// Their first list is not in.
+    Nothing,
+    /// They are listed but their pods are not: no health yet.
+    Rows,
+    /// Everything has listed.
+    Health,
+}
+
+impl Known {
+    fn of(state: &State) -> Self {
+        if state.synced {
+            Self::Health
+        } else if state.instances_listed {
+            Self::Rows
+        } else {
+            Self::Nothing
+        }
+    }
+}
+
+fn cells(service: &ServiceRow, theme: &Theme, with_total: bool, known: Known) -> Vec<Vec<Piece>> {
     let operator: Piece = match &service.operator {
         OperatorHealth::Available => ("✓ available".into(), theme.healthy),
         OperatorHealth::NotAvailable { reason } => (format!("✗ {reason}"), theme.failed),
@@ -130,20 +154,19 @@ fn cells(service: &ServiceRow, theme: &Theme, with_total: bool, synced: bool) ->
         vec![(service.provider.clone(), theme.base)],
         vec![versions],
         vec![operator],
-        counts(&service.counts, theme, with_total, synced),
+        counts(&service.counts, theme, with_total, known),
     ]
 }
 
 /// "✓3 ↻1 ✗1", each count in its health's style; with the total appended
-/// ("(5)") when asked; "0" for none. Until `synced` the instances may be
-/// known but not their health: "5 …", or "…" before any is known.
-fn counts(counts: &HealthCounts, theme: &Theme, with_total: bool, synced: bool) -> Vec<Piece> {
-    if !synced {
-        let text = match counts.total() {
-            0 => "…".to_owned(),
-            n => format!("{n} …"),
-        };
-        return vec![(text, theme.muted)];
+/// ("(5)") when asked; "0" for none. Before the health is known: "5 …"
+/// once the instances are listed (and "0" for none), "…" before that.
+fn counts(counts: &HealthCounts, theme: &Theme, with_total: bool, known: Known) -> Vec<Piece> {
+    match (known, counts.total()) {
+        (Known::Health, _) => {}
+        (Known::Nothing, _) => return vec![("…".into(), theme.muted)],
+        (Known::Rows, 0) => return vec![("0".into(), theme.muted)],
+        (Known::Rows, n) => return vec![(format!("{n} …"), theme.muted)],
     }
     let mut out: Vec<Piece> = Vec::new();
     for health in Health::ALL {
@@ -182,17 +205,19 @@ mod tests {
         }
         let theme = Theme::default();
         let text = |p: Vec<Piece>| p.into_iter().map(|(t, _)| t).collect::<String>();
-        assert_eq!(text(counts(&c, &theme, true, true)), "✓2 ↻1 ✗1 (4)");
-        assert_eq!(text(counts(&c, &theme, false, true)), "✓2 ↻1 ✗1");
+        let none = HealthCounts::default();
         assert_eq!(
-            text(counts(&HealthCounts::default(), &theme, true, true)),
-            "0"
+            text(counts(&c, &theme, true, Known::Health)),
+            "✓2 ↻1 ✗1 (4)"
         );
-        // Instances known before their health: the total, then "…".
-        assert_eq!(text(counts(&c, &theme, true, false)), "4 …");
-        assert_eq!(
-            text(counts(&HealthCounts::default(), &theme, true, false)),
-            "…"
-        );
+        assert_eq!(text(counts(&c, &theme, false, Known::Health)), "✓2 ↻1 ✗1");
+        assert_eq!(text(counts(&none, &theme, true, Known::Health)), "0");
+        // Instances listed before their health: the total, then "…"; a
+        // service with none has none, health or not.
+        assert_eq!(text(counts(&c, &theme, true, Known::Rows)), "4 …");
+        assert_eq!(text(counts(&none, &theme, true, Known::Rows)), "0");
+        // Nothing listed yet: a count of 0 would be a guess.
+        assert_eq!(text(counts(&c, &theme, true, Known::Nothing)), "…");
+        assert_eq!(text(counts(&none, &theme, true, Known::Nothing)), "…");
     }
 }

@@ -98,6 +98,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Command> {
         Msg::InstancesRelisted(rows) => {
             let rows = rows.into_iter().filter(|r| in_scope(state, r)).collect();
             state.instances.replace_all(rows);
+            if !state.instances_listed {
+                state.instances_listed = true;
+                state.dirty = true;
+            }
             instances_changed(state);
             Vec::new()
         }
@@ -609,6 +613,7 @@ fn switch_namespace(state: &mut State, namespace: Option<String>) -> Vec<Command
     state.table.refresh(&state.instances);
     state.services.recount(&state.instances);
     state.synced = false;
+    state.instances_listed = false;
     state.dirty = true;
     commands.push(Command::WatchNamespace(namespace));
     commands
@@ -625,6 +630,7 @@ fn switch_context(state: &mut State, context: String) -> Vec<Command> {
     state.cluster = None;
     state.stale = None;
     state.synced = false;
+    state.instances_listed = false;
     state.dirty = true;
     commands.push(Command::SwitchContext(context));
     commands

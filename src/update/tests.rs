@@ -29,7 +29,9 @@ fn loaded() -> State {
         &mut state,
         Msg::ServicesChanged(vec![service("kafka"), service("redis")]),
     );
+    assert!(!state.instances_listed);
     update(&mut state, Msg::InstancesRelisted(rows()));
+    assert!(state.instances_listed && !state.synced);
     update(&mut state, key("2"));
     state.take_dirty();
     state
@@ -514,6 +516,7 @@ fn namespace_picker_switches_watch() {
     assert_eq!(state.namespace.as_deref(), Some("prod"));
     assert!(state.instances.is_empty(), "old rows dropped");
     assert!(!state.synced);
+    assert!(!state.instances_listed, "the old list counts for nothing");
     assert_eq!(state.mode, Mode::Normal);
 
     // `:ns` alone opens the picker too; Esc leaves everything as it was.
