@@ -30,35 +30,24 @@ pub fn draw(
     theme: &Theme,
 ) {
     let Some(detail) = &state.detail else {
-        if let Some(rect) = widgets::row(body, body.y) {
-            let text = "no instance selected".to_owned();
-            widgets::put(
-                buf,
-                rect.x + 1,
-                rect.y,
-                &[(text, theme.muted)],
-                rect.width - 1,
-            );
-        }
+        widgets::body_message(buf, body, ("no instance selected".into(), theme.muted));
         return;
     };
     if layout.heading_row < layout.bottom_row {
         draw_tabs(buf, area, layout.heading_row, detail, theme);
     }
     let Some(data) = &detail.data else {
-        if let Some(rect) = widgets::row(body, body.y) {
-            let line = match &detail.error {
-                Some(error) => (format!("could not load: {}", sanitize(error)), theme.error),
-                None => (
-                    format!(
-                        "loading {}/{} …",
-                        detail.target.namespace, detail.target.name
-                    ),
-                    theme.muted,
+        let line = match &detail.error {
+            Some(error) => (format!("could not load: {}", sanitize(error)), theme.error),
+            None => (
+                format!(
+                    "loading {}/{} …",
+                    detail.target.namespace, detail.target.name
                 ),
-            };
-            widgets::put(buf, rect.x + 1, rect.y, &[line], rect.width - 1);
-        }
+                theme.muted,
+            ),
+        };
+        widgets::body_message(buf, body, line);
         return;
     };
     let start = detail.scroll;

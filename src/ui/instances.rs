@@ -77,16 +77,7 @@ pub fn draw(
     widgets::draw_headings(buf, area, layout, &columns, &widths, gap, theme.header);
 
     if page.is_empty() {
-        if let Some(rect) = widgets::row(body, body.y) {
-            let text = empty_text(state);
-            widgets::put(
-                buf,
-                rect.x + 1,
-                rect.y,
-                &[(text, theme.muted)],
-                rect.width - 1,
-            );
-        }
+        widgets::body_message(buf, body, (empty_text(state), theme.muted));
         return;
     }
 

@@ -43,16 +43,7 @@ pub fn draw(
     theme: &Theme,
 ) {
     let Some(logs) = &state.logs else {
-        if let Some(rect) = widgets::row(body, body.y) {
-            let text = "no log view open".to_owned();
-            widgets::put(
-                buf,
-                rect.x + 1,
-                rect.y,
-                &[(text, theme.muted)],
-                rect.width - 1,
-            );
-        }
+        widgets::body_message(buf, body, ("no log view open".into(), theme.muted));
         return;
     };
     if layout.heading_row < layout.bottom_row

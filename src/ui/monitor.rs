@@ -43,10 +43,7 @@ pub fn draw(
     theme: &Theme,
 ) {
     let Some(monitor) = &state.monitor else {
-        if let Some(rect) = widgets::row(body, body.y) {
-            let text = vec![("no instance monitored".to_owned(), theme.muted)];
-            widgets::put(buf, rect.x + 1, rect.y, &text, rect.width - 1);
-        }
+        widgets::body_message(buf, body, ("no instance monitored".into(), theme.muted));
         return;
     };
     if layout.heading_row < layout.bottom_row {

@@ -62,22 +62,14 @@ pub fn draw(
     widgets::draw_headings(buf, area, layout, &columns, &widths, gap, theme.header);
 
     if page.is_empty() {
-        if let Some(rect) = widgets::row(body, body.y) {
-            let text = if !state.synced {
-                "loading…".to_owned()
-            } else if state.filter_input.is_empty() {
-                "no services found: no CSD or Helm release is visible".to_owned()
-            } else {
-                format!("no service matches filter '{}'", state.filter_input)
-            };
-            widgets::put(
-                buf,
-                rect.x + 1,
-                rect.y,
-                &[(text, theme.muted)],
-                rect.width - 1,
-            );
-        }
+        let text = if !state.synced {
+            "loading…".to_owned()
+        } else if state.filter_input.is_empty() {
+            "no services found: no CSD or Helm release is visible".to_owned()
+        } else {
+            format!("no service matches filter '{}'", state.filter_input)
+        };
+        widgets::body_message(buf, body, (text, theme.muted));
         return;
     }
 

@@ -23,6 +23,14 @@ pub fn row(area: Rect, y: u16) -> Option<Rect> {
     })
 }
 
+/// One line on the body's first row, one cell in, in place of a list or
+/// page that has nothing to show ("loading…", "no instance selected").
+pub fn body_message(buf: &mut Buffer, body: Rect, line: Piece) {
+    if let Some(rect) = row(body, body.y) {
+        put(buf, rect.x + 1, rect.y, &[line], rect.width - 1);
+    }
+}
+
 /// Writes styled pieces from `x` on row `y`, cut to `max` cells with '…'.
 /// Returns the cells written.
 pub fn put(buf: &mut Buffer, x: u16, y: u16, pieces: &[Piece], max: u16) -> u16 {
