@@ -921,25 +921,37 @@ impl HubState {
         })
     }
 
-    /// Every instance before its pods, workloads and events are known:
-    /// what is not known yet is left out (health Unknown, no counts, no
-    /// event) rather than computed from half a list. The first complete
-    /// list replaces these rows.
-    fn preview_rows(&self) -> Vec<InstanceRow> {
-        let mut rows = self.all_rows();
-        for row in &mut rows {
-            row.health = Health::Unknown;
-            row.ready = (0, 0);
-            // An unreadable release's problem is known already.
-            row.latest_event = self.releases.get(&row.uid).and_then(|r| r.problem.clone());
-        }
-        rows
+    /// An instance before its pods, workloads and events are known: what
+    /// is not known yet is left out (health Unknown, no counts, no event)
+    /// rather than computed from half a list. The first complete list
+    /// replaces these rows.
+    fn preview_row(&self, key: &str) -> Option<InstanceRow> {
+        let mut row = self.row(key)?;
+        row.health = Health::Unknown;
+        row.ready = (0, 0);
+        // An unreadable release's problem is known already.
+        row.latest_event = self.releases.get(&row.uid).and_then(|r| r.problem.clone());
+        Some(row)
+    }
+
+    fn all_keys(&self) -> Vec<&String> {
+        let mut keys: Vec<&String> = self.instance_service.keys().collect();
+        keys.extend(self.releases.items.keys());
+        keys
     }
 
     fn all_rows(&self) -> Vec<InstanceRow> {
-        let mut keys: Vec<&String> = self.instance_service.keys().collect();
-        keys.extend(self.releases.items.keys());
-        keys.into_iter().filter_map(|k| self.row(k)).collect()
+        self.all_keys()
+            .into_iter()
+            .filter_map(|k| self.row(k))
+            .collect()
+    }
+
+    fn preview_rows(&self) -> Vec<InstanceRow> {
+        self.all_keys()
+            .into_iter()
+            .filter_map(|k| self.preview_row(k))
+            .collect()
     }
 
     /// The services list.
@@ -1067,7 +1079,14 @@ impl HubState {
             if !self.pending.is_empty() {
                 if self.preview_due() {
                     self.sent_preview = true;
-                    out.push(Msg::InstancesRelisted(self.preview_rows()));
+                    self.dirty.clear();
+                    let rows = self.preview_rows();
+                    self.emitted = rows.iter().map(|r| (r.uid.clone(), r.clone())).collect();
+                    out.push(Msg::InstancesRelisted(rows));
+                } else if self.sent_preview {
+                    // Instances created, changed or deleted while the pods
+                    // still list: as previews too, not held back until then.
+                    out.extend(self.changes(Self::preview_row));
                 }
                 return out;
             }
@@ -1083,12 +1102,20 @@ impl HubState {
             // Synced follows the first relist only.
             return self.with_synced(out);
         }
+        out.extend(self.changes(Self::row));
+        out
+    }
+
+    /// Upserts and removals for the dirty instances whose row (as `row`
+    /// makes it) differs from the one sent last.
+    fn changes(&mut self, row: fn(&Self, &str) -> Option<InstanceRow>) -> Vec<Msg> {
+        let mut out = Vec::new();
         let mut upserts = Vec::new();
         let mut removed = Vec::new();
         let mut dirty: Vec<String> = self.dirty.drain().collect();
         dirty.sort();
         for key in dirty {
-            match self.row(&key) {
+            match row(self, &key) {
                 Some(row) => {
                     if self.emitted.get(&key) != Some(&row) {
                         self.emitted.insert(key, row.clone());
@@ -1383,10 +1410,9 @@ mod tests {
         })
     }
 
-    /// The instances go out as soon as they are all known, pods or not;
-    /// what depends on pods is left unknown until the complete list.
-    #[test]
-    fn instances_go_out_before_the_pods_without_their_health() {
+    /// A hub where every instance source has listed (one Kafka CSD, its
+    /// instance orders, no Helm release) and the pods are half in.
+    fn listed_but_the_pods() -> HubState {
         let mut state = HubState::new();
         for c in listed(vec![csd(
             json!({"metadata": {"name": "kafka"}, "spec": {"CRDRef": {"name": "hwfkas.x.dev"}}}),
@@ -1412,6 +1438,14 @@ mod tests {
             Some("orders"),
             true,
         ))));
+        state
+    }
+
+    /// The instances go out as soon as they are all known, pods or not;
+    /// what depends on pods is left unknown until the complete list.
+    #[test]
+    fn instances_go_out_before_the_pods_without_their_health() {
+        let mut state = listed_but_the_pods();
         assert!(state.preview_due() && state.has_output());
         let msgs = state.flush();
         assert!(!msgs.iter().any(|m| matches!(m, Msg::Synced)), "{msgs:?}");
@@ -1453,6 +1487,60 @@ mod tests {
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].ready, (1, 2), "{rows:?}");
         assert_eq!(rows[0].health, Health::Healthy, "its one pod is ready");
+    }
+
+    /// Between the preview and the complete list (seconds on a big
+    /// cluster) instances still come and go on screen, without health.
+    #[test]
+    fn instances_change_between_the_preview_and_the_complete_list() {
+        let mut state = listed_but_the_pods();
+        let _ = state.flush();
+        let orders = InstanceInfo {
+            uid: "cr1".into(),
+            name: "orders".into(),
+            namespace: "a".into(),
+            service: "kafka".into(),
+            created: 5,
+            version: Some("3".into()),
+            replicas: Some(2),
+            slim: json!({"status": {"phase": "Running"}}),
+        };
+        let mut payments = orders.clone();
+        payments.uid = "cr2".into();
+        payments.name = "payments".into();
+        for (change, what) in [
+            (Change::Apply(orders), "orders upgraded"),
+            (Change::Apply(payments.clone()), "payments created"),
+        ] {
+            state.apply(HubEvent::Instances {
+                service: "kafka".into(),
+                generation: 1,
+                change,
+            });
+            let msgs = state.flush();
+            let Some(Msg::InstancesUpserted(rows)) = msgs.first() else {
+                panic!("{what}: {msgs:?}");
+            };
+            assert_eq!(rows.len(), 1, "{what}: {rows:?}");
+            assert_eq!(rows[0].version.as_deref(), Some("3"), "{what}");
+            assert_eq!((rows[0].health, rows[0].ready), (Health::Unknown, (0, 0)));
+        }
+        state.apply(HubEvent::Instances {
+            service: "kafka".into(),
+            generation: 1,
+            change: Change::Delete(payments),
+        });
+        let msgs = state.flush();
+        assert_eq!(msgs, vec![Msg::InstanceRemoved("cr2".into())]);
+        // A pod of orders: nothing to send, its health waits for the rest.
+        state.apply(HubEvent::Pods(Change::Item(pod(
+            "p2",
+            "a",
+            None,
+            Some("orders"),
+            false,
+        ))));
+        assert_eq!(state.flush(), Vec::new());
     }
 
     #[test]
