@@ -331,6 +331,10 @@ pub struct HubState {
     sent_preview: bool,
 }
 
+/// Makes an instance's row from the hub's caches: [`HubState::row`], or
+/// [`HubState::preview_row`] before the pods are in.
+type RowFn = fn(&HubState, &str) -> Option<InstanceRow>;
+
 /// Watch ids that must complete a first list before `Synced`.
 pub const CORE_SOURCES: [&str; 8] = [
     "csds",
@@ -934,24 +938,15 @@ impl HubState {
         Some(row)
     }
 
-    fn all_keys(&self) -> Vec<&String> {
+    /// The whole set of rows, each as `row` makes it, remembered as sent:
+    /// later flushes send only what differs from them.
+    fn relisted(&mut self, row: RowFn) -> Msg {
         let mut keys: Vec<&String> = self.instance_service.keys().collect();
         keys.extend(self.releases.items.keys());
-        keys
-    }
-
-    fn all_rows(&self) -> Vec<InstanceRow> {
-        self.all_keys()
-            .into_iter()
-            .filter_map(|k| self.row(k))
-            .collect()
-    }
-
-    fn preview_rows(&self) -> Vec<InstanceRow> {
-        self.all_keys()
-            .into_iter()
-            .filter_map(|k| self.preview_row(k))
-            .collect()
+        let rows: Vec<InstanceRow> = keys.into_iter().filter_map(|k| row(self, k)).collect();
+        self.dirty.clear();
+        self.emitted = rows.iter().map(|r| (r.uid.clone(), r.clone())).collect();
+        Msg::InstancesRelisted(rows)
     }
 
     /// The services list.
@@ -1079,10 +1074,7 @@ impl HubState {
             if !self.pending.is_empty() {
                 if self.preview_due() {
                     self.sent_preview = true;
-                    self.dirty.clear();
-                    let rows = self.preview_rows();
-                    self.emitted = rows.iter().map(|r| (r.uid.clone(), r.clone())).collect();
-                    out.push(Msg::InstancesRelisted(rows));
+                    out.push(self.relisted(Self::preview_row));
                 } else if self.sent_preview {
                     // Instances created, changed or deleted while the pods
                     // still list: as previews too, not held back until then.
@@ -1095,10 +1087,7 @@ impl HubState {
         }
         if self.relist {
             self.relist = false;
-            self.dirty.clear();
-            let rows = self.all_rows();
-            self.emitted = rows.iter().map(|r| (r.uid.clone(), r.clone())).collect();
-            out.push(Msg::InstancesRelisted(rows));
+            out.push(self.relisted(Self::row));
             // Synced follows the first relist only.
             return self.with_synced(out);
         }
@@ -1108,7 +1097,7 @@ impl HubState {
 
     /// Upserts and removals for the dirty instances whose row (as `row`
     /// makes it) differs from the one sent last.
-    fn changes(&mut self, row: fn(&Self, &str) -> Option<InstanceRow>) -> Vec<Msg> {
+    fn changes(&mut self, row: RowFn) -> Vec<Msg> {
         let mut out = Vec::new();
         let mut upserts = Vec::new();
         let mut removed = Vec::new();
@@ -1383,23 +1372,33 @@ mod tests {
     /// Lists the one Kafka instance "orders" (uid cr1, 2 replicas) in
     /// namespace a, for generation 1 of the service.
     fn list_orders(state: &mut HubState) {
-        let instance = InstanceInfo {
+        for change in listed(vec![orders("2")]) {
+            kafka_instance(state, change);
+        }
+    }
+
+    /// The Kafka instance "orders" (uid cr1, 2 replicas, Running) in
+    /// namespace a, at `version`.
+    fn orders(version: &str) -> InstanceInfo {
+        InstanceInfo {
             uid: "cr1".into(),
             name: "orders".into(),
             namespace: "a".into(),
             service: "kafka".into(),
             created: 5,
-            version: Some("2".into()),
+            version: Some(version.into()),
             replicas: Some(2),
             slim: json!({"status": {"phase": "Running"}}),
-        };
-        for change in listed(vec![instance]) {
-            state.apply(HubEvent::Instances {
-                service: "kafka".into(),
-                generation: 1,
-                change,
-            });
         }
+    }
+
+    /// A change to an instance of generation 1 of the Kafka service.
+    fn kafka_instance(state: &mut HubState, change: Change<InstanceInfo>) {
+        state.apply(HubEvent::Instances {
+            service: "kafka".into(),
+            generation: 1,
+            change,
+        });
     }
 
     /// The rows of the first full relist among `msgs`.
@@ -1495,28 +1494,14 @@ mod tests {
     fn instances_change_between_the_preview_and_the_complete_list() {
         let mut state = listed_but_the_pods();
         let _ = state.flush();
-        let orders = InstanceInfo {
-            uid: "cr1".into(),
-            name: "orders".into(),
-            namespace: "a".into(),
-            service: "kafka".into(),
-            created: 5,
-            version: Some("3".into()),
-            replicas: Some(2),
-            slim: json!({"status": {"phase": "Running"}}),
-        };
-        let mut payments = orders.clone();
+        let mut payments = orders("3");
         payments.uid = "cr2".into();
         payments.name = "payments".into();
         for (change, what) in [
-            (Change::Apply(orders), "orders upgraded"),
+            (Change::Apply(orders("3")), "orders upgraded"),
             (Change::Apply(payments.clone()), "payments created"),
         ] {
-            state.apply(HubEvent::Instances {
-                service: "kafka".into(),
-                generation: 1,
-                change,
-            });
+            kafka_instance(&mut state, change);
             let msgs = state.flush();
             let Some(Msg::InstancesUpserted(rows)) = msgs.first() else {
                 panic!("{what}: {msgs:?}");
@@ -1525,11 +1510,7 @@ mod tests {
             assert_eq!(rows[0].version.as_deref(), Some("3"), "{what}");
             assert_eq!((rows[0].health, rows[0].ready), (Health::Unknown, (0, 0)));
         }
-        state.apply(HubEvent::Instances {
-            service: "kafka".into(),
-            generation: 1,
-            change: Change::Delete(payments),
-        });
+        kafka_instance(&mut state, Change::Delete(payments));
         let msgs = state.flush();
         assert_eq!(msgs, vec![Msg::InstanceRemoved("cr2".into())]);
         // A pod of orders: nothing to send, its health waits for the rest.
@@ -1573,11 +1554,7 @@ mod tests {
             replicas: None,
             slim: json!({}),
         };
-        state.apply(HubEvent::Instances {
-            service: "kafka".into(),
-            generation: 1,
-            change: Change::Delete(gone),
-        });
+        kafka_instance(&mut state, Change::Delete(gone));
         assert_eq!(state.flush(), vec![Msg::InstanceRemoved("cr1".into())]);
         // News from a replaced watch generation is ignored.
         state.apply(HubEvent::Instances {
